@@ -1,0 +1,25 @@
+"""losslib: the loss functions of *Loss Functions, a primer*, in PyTorch.
+
+Every loss is a pure function ``fn(input, target, *, ..., reduction="mean")``; see the
+book's API page and :mod:`losslib.registry` for the list.
+"""
+
+from ._validation import set_value_checks, value_checks, value_checks_enabled
+from .classification import *  # noqa: F403
+from .classification import __all__ as _classification
+from .registry import LossEntry, catalogue, entry
+from .regression import *  # noqa: F403
+from .regression import __all__ as _regression
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LossEntry",
+    "catalogue",
+    "entry",
+    "set_value_checks",
+    "value_checks",
+    "value_checks_enabled",
+    *_classification,
+    *_regression,
+]

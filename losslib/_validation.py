@@ -1,0 +1,192 @@
+"""The one private place for argument checks and reductions.
+
+Every public loss calls these helpers, so every loss raises the same errors with the same
+kind of message: the argument's name, what was expected and what was received.
+
+Checks come in two kinds:
+
+* always on: shapes, dtypes, hyper-parameters and ``reduction``; they cost no pass over
+  the data;
+* value checks (class indices in range, probabilities in ``[0, 1]``, labels in their set):
+  one pass over the data each, switched off with :func:`set_value_checks` or the
+  :func:`value_checks` context manager for hot loops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import torch
+
+REDUCTIONS = ("mean", "sum", "none")
+
+_value_checks_enabled = True
+
+
+def set_value_checks(enabled: bool) -> bool:
+    """Switch the value checks (index ranges, probability ranges, label sets) on or off.
+
+    Shape, dtype and hyper-parameter checks stay on. Returns the previous setting.
+    """
+    global _value_checks_enabled
+    previous = _value_checks_enabled
+    _value_checks_enabled = bool(enabled)
+    return previous
+
+
+def value_checks_enabled() -> bool:
+    """Whether the value checks are currently on."""
+    return _value_checks_enabled
+
+
+@contextlib.contextmanager
+def value_checks(enabled: bool) -> Iterator[None]:
+    """Context manager: ``with losslib.value_checks(False): ...`` for a hot loop."""
+    previous = set_value_checks(enabled)
+    try:
+        yield
+    finally:
+        set_value_checks(previous)
+
+
+# ---------------------------------------------------------------------------- reductions
+
+
+def check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Apply ``reduction`` to a tensor of per-example losses."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+# ------------------------------------------------------------------------- always on
+
+
+def check_floating(name: str, tensor: torch.Tensor) -> None:
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if not tensor.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {tensor.dtype}")
+
+
+def check_integer(name: str, tensor: torch.Tensor) -> None:
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer class indices (torch.long), got dtype {tensor.dtype}")
+
+
+def check_nonempty(name: str, tensor: torch.Tensor) -> None:
+    if tensor.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(tensor.shape)}")
+
+
+def check_min_dim(name: str, tensor: torch.Tensor, ndim: int, what: str) -> None:
+    if tensor.dim() < ndim:
+        raise ValueError(f"{name} must have shape {what}, got shape {tuple(tensor.shape)}")
+
+
+def check_same_shape(name: str, tensor: torch.Tensor, other_name: str, other: torch.Tensor) -> None:
+    if tensor.shape != other.shape:
+        raise ValueError(
+            f"{other_name} must have the shape of {name} {tuple(tensor.shape)}, "
+            f"got shape {tuple(other.shape)}"
+        )
+
+
+def check_shape(name: str, tensor: torch.Tensor, shape: Sequence[int], what: str) -> None:
+    if tuple(tensor.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {what} = {tuple(shape)}, got shape {tuple(tensor.shape)}")
+
+
+def check_class_weight(weight: torch.Tensor | None, num_classes: int) -> None:
+    if weight is None:
+        return
+    check_floating("weight", weight)
+    check_shape("weight", weight, (num_classes,), "[C]")
+
+
+def check_positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+
+
+def check_nonnegative(name: str, value: float) -> None:
+    if not value >= 0:
+        raise ValueError(f"{name} must be non-negative, got {value!r}")
+
+
+def check_in_interval(name: str, value: float, low: float, high: float, *, closed: bool) -> None:
+    ok = low <= value <= high if closed else low < value < high
+    if not ok:
+        brackets = f"[{low}, {high}]" if closed else f"({low}, {high})"
+        raise ValueError(f"{name} must lie in {brackets}, got {value!r}")
+
+
+def check_choice(name: str, value: object, choices: Sequence[object]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+
+
+# ------------------------------------------------------------- value checks (switchable)
+
+
+def check_class_indices(name: str, target: torch.Tensor, num_classes: int) -> None:
+    """Class indices must lie in ``[0, C)``."""
+    if not _value_checks_enabled:
+        return
+    low, high = torch.aminmax(target)
+    low, high = int(low), int(high)
+    if low < 0 or high >= num_classes:
+        raise ValueError(
+            f"{name} must hold class indices in [0, {num_classes}), got values in [{low}, {high}]"
+        )
+
+
+def check_class_indices_or_ignore(
+    name: str, target: torch.Tensor, num_classes: int, ignore_index: int
+) -> None:
+    if not _value_checks_enabled:
+        return
+    valid = target[target != ignore_index]
+    if valid.numel():
+        check_class_indices(name, valid, num_classes)
+
+
+def check_probabilities(name: str, tensor: torch.Tensor) -> None:
+    """Values must lie in ``[0, 1]`` (NaNs are not checked; they propagate)."""
+    if not _value_checks_enabled:
+        return
+    low, high = torch.aminmax(tensor.detach())
+    low, high = float(low), float(high)
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"{name} must hold probabilities in [0, 1], got values in [{low}, {high}]")
+
+
+def check_labels_in(name: str, tensor: torch.Tensor, allowed: Sequence[float]) -> None:
+    """Every value must be one of ``allowed`` (e.g. ``{-1, +1}``)."""
+    if not _value_checks_enabled:
+        return
+    ok = torch.zeros_like(tensor, dtype=torch.bool)
+    for value in allowed:
+        ok |= tensor == value
+    if not bool(ok.all()):
+        bad = tensor[~ok].flatten()[:5].tolist()
+        raise ValueError(f"{name} must hold labels in {set(allowed)}, got values such as {bad}")
+
+
+def check_greater_than(name: str, tensor: torch.Tensor, bound: float) -> None:
+    """Every value must be greater than ``bound`` (e.g. ``> -1`` for ``log1p``)."""
+    if not _value_checks_enabled:
+        return
+    low = float(tensor.detach().min())
+    if not low > bound:
+        raise ValueError(f"{name} must be greater than {bound}, got a minimum of {low}")

@@ -1,0 +1,232 @@
+r"""The one plotting helper the chapters share.
+
+Every figure in the book goes through these functions, so all share one style: an opaque
+white canvas with dark ink (readable on the light and the dark theme of the site), the
+Okabe–Ito colour-blind-safe palette, labelled axes, and derivatives computed by autograd
+(never by hand), so a plotted gradient is the gradient the loss really has.
+
+Typical use in a chapter::
+
+    from losslib import plotting
+    plotting.use_style()
+    x = torch.linspace(-3, 3, 401)
+    plotting.loss_and_gradient({"hinge": lambda m: losslib.hinge_loss(m, ...)}, x,
+                               xlabel=r"margin $t\,s$")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+#: Okabe & Ito (2008) colour-blind-safe palette, black first.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+
+#: Line styles cycled with the colours, so curves differ in print and for colour-blind readers.
+LINESTYLES = ("-", "--", "-.", ":")
+
+STYLE = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "text.color": "#222222",
+    "axes.labelcolor": "#222222",
+    "axes.edgecolor": "#444444",
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": mpl.cycler(color=PALETTE),
+    "lines.linewidth": 2.0,
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.figsize": (8.0, 3.4),
+    "figure.constrained_layout.use": True,
+}
+
+
+def use_style() -> None:
+    """Apply the book's figure style to matplotlib (call once per chapter)."""
+    mpl.rcParams.update(STYLE)
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to(torch.float64).cpu().numpy()
+
+
+def value_and_derivative(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Evaluate an elementwise function and its derivative :math:`d\ell/dx` by autograd.
+
+    ``fn`` maps a 1-D tensor of points to a tensor of the same shape, each output depending
+    only on its own input (e.g. a loss with ``reduction="none"``).
+    """
+    x = x.detach().clone().to(torch.float64).requires_grad_(True)
+    y = fn(x)
+    if y.shape != x.shape:
+        raise ValueError(f"fn must be elementwise: input shape {tuple(x.shape)}, got {tuple(y.shape)}")
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    return _numpy(y), _numpy(grad)
+
+
+def _style_of(i: int) -> dict:
+    return {"color": PALETTE[i % len(PALETTE)], "linestyle": LINESTYLES[(i // 2) % len(LINESTYLES)]}
+
+
+def loss_and_gradient(
+    curves: Mapping[str, Callable[[torch.Tensor], torch.Tensor]],
+    x: torch.Tensor,
+    *,
+    xlabel: str,
+    ylabel: str = "loss",
+    title: str | None = None,
+    ylim: tuple[float, float] | None = None,
+    grad_ylim: tuple[float, float] | None = None,
+    legend_title: str | None = None,
+) -> tuple[plt.Figure, np.ndarray]:
+    """Two panels: each curve's loss (left) and its derivative by autograd (right).
+
+    Args:
+        curves: label -> elementwise function of ``x`` (see :func:`value_and_derivative`).
+        x: the 1-D grid (margin, residual or probability).
+        xlabel, ylabel: axis labels (the right panel's label is derived from ``ylabel``).
+        title: optional figure title.
+        ylim, grad_ylim: optional y-limits of the two panels.
+        legend_title: optional legend heading (e.g. the hyper-parameter swept).
+
+    Returns:
+        The figure and its two axes.
+    """
+    fig, axes = plt.subplots(1, 2)
+    xs = _numpy(x)
+    for i, (label, fn) in enumerate(curves.items()):
+        value, grad = value_and_derivative(fn, x)
+        axes[0].plot(xs, value, label=label, **_style_of(i))
+        axes[1].plot(xs, grad, label=label, **_style_of(i))
+    axes[0].set(xlabel=xlabel, ylabel=ylabel)
+    axes[1].set(xlabel=xlabel, ylabel=f"d({ylabel}) / d(x-axis)")
+    axes[1].axhline(0.0, color="#888888", linewidth=0.8)
+    if ylim is not None:
+        axes[0].set_ylim(*ylim)
+    if grad_ylim is not None:
+        axes[1].set_ylim(*grad_ylim)
+    axes[0].legend(title=legend_title)
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
+def sweep(
+    make_fn: Callable[[float], Callable[[torch.Tensor], torch.Tensor]],
+    values: Sequence[float],
+    x: torch.Tensor,
+    *,
+    name: str,
+    xlabel: str,
+    ylabel: str = "loss",
+    **kwargs,
+) -> tuple[plt.Figure, np.ndarray]:
+    """Loss and derivative for each value of one hyper-parameter ``name``.
+
+    ``make_fn(value)`` returns the elementwise function for that value; the remaining
+    keyword arguments go to :func:`loss_and_gradient`.
+    """
+    curves = {f"{name} = {v:g}": make_fn(v) for v in values}
+    return loss_and_gradient(curves, x, xlabel=xlabel, ylabel=ylabel, legend_title=None, **kwargs)
+
+
+def curves(
+    series: Mapping[str, Sequence[float] | np.ndarray | torch.Tensor],
+    x: Sequence[float] | np.ndarray | torch.Tensor | None = None,
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    ax: plt.Axes | None = None,
+    logy: bool = False,
+) -> plt.Axes:
+    """One panel of labelled curves, e.g. training curves of several losses compared."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.4))
+    for i, (label, ys) in enumerate(series.items()):
+        ys = _numpy(ys) if isinstance(ys, torch.Tensor) else np.asarray(ys)
+        xs = (
+            np.arange(len(ys)) if x is None else (_numpy(x) if isinstance(x, torch.Tensor) else np.asarray(x))
+        )
+        ax.plot(xs, ys, label=label, **_style_of(i))
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def bars(
+    values: Mapping[str, float],
+    *,
+    ylabel: str,
+    title: str | None = None,
+    ax: plt.Axes | None = None,
+    fmt: str = "{:.3f}",
+) -> plt.Axes:
+    """A labelled bar chart with the value written on each bar (comparisons of losses)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.4))
+    labels = list(values)
+    heights = [float(values[k]) for k in labels]
+    bars_ = ax.bar(labels, heights, color=[PALETTE[i % len(PALETTE)] for i in range(len(labels))])
+    for bar, h in zip(bars_, heights, strict=True):
+        ax.annotate(fmt.format(h), (bar.get_x() + bar.get_width() / 2, h), ha="center", va="bottom")
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="x", visible=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def decision_regions(
+    predict: Callable[[torch.Tensor], torch.Tensor],
+    points: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+    resolution: int = 200,
+    xlabel: str = "$x_1$",
+    ylabel: str = "$x_2$",
+) -> plt.Axes:
+    """2-D data coloured by label over the regions of ``predict`` (grid -> class index)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 3.8))
+    pts = _numpy(points)
+    pad = 0.5
+    gx = np.linspace(pts[:, 0].min() - pad, pts[:, 0].max() + pad, resolution)
+    gy = np.linspace(pts[:, 1].min() - pad, pts[:, 1].max() + pad, resolution)
+    xx, yy = np.meshgrid(gx, gy)
+    grid = torch.tensor(np.stack([xx.ravel(), yy.ravel()], axis=1), dtype=points.dtype)
+    with torch.no_grad():
+        zz = _numpy(predict(grid)).reshape(xx.shape)
+    classes = np.unique(_numpy(labels))
+    cmap = mpl.colors.ListedColormap([PALETTE[i % len(PALETTE)] for i in range(len(classes))])
+    ax.contourf(xx, yy, zz, levels=np.arange(len(classes) + 1) - 0.5, cmap=cmap, alpha=0.18)
+    for i, c in enumerate(classes):
+        mask = _numpy(labels) == c
+        ax.scatter(pts[mask, 0], pts[mask, 1], s=12, color=PALETTE[i % len(PALETTE)], label=f"class {c:g}")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize=9)
+    return ax

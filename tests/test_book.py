@@ -1,0 +1,215 @@
+"""The book as a whole: toc and files agree, the strict build has zero warnings, and a real
+headless Chromium finds every page of the built site sound."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+MATHJAX = ROOT / ".venv" / "mathjax" / "package" / "es5"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def toc_docnames() -> list[str]:
+    return re.findall(r"(?:file|root):\s*(\S+)", (ROOT / "_toc.yml").read_text())
+
+
+def test_every_toc_entry_has_a_file_and_every_page_is_in_the_toc():
+    docs = toc_docnames()
+    assert len(docs) == len(set(docs)), "a page is listed twice"
+    for doc in docs:
+        assert (ROOT / f"{doc}.md").is_file(), f"{doc} is in _toc.yml but {doc}.md does not exist"
+    pages = {p.relative_to(ROOT).with_suffix("").as_posix() for p in (ROOT / "book").rglob("*.md")}
+    assert pages == set(docs), f"pages not in the toc: {sorted(pages - set(docs))}"
+
+
+def test_no_chapter_is_a_placeholder():
+    for doc in toc_docnames():
+        assert "PLACEHOLDER-CHAPTER" not in (ROOT / f"{doc}.md").read_text(), doc
+
+
+@pytest.fixture(scope="session")
+def build_log() -> str:
+    """Build the site once per session, strictly: -W -n --keep-going."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run(
+        [str(jb), "build", str(ROOT), "-W", "-n", "--keep-going"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    log = proc.stdout + proc.stderr
+    (ROOT / "_build" / "last-build.log").write_text(log)
+    assert proc.returncode == 0, log[-6000:]
+    return log
+
+
+@pytest.mark.book
+def test_strict_build_has_zero_warnings(build_log):
+    warnings = [line for line in build_log.splitlines() if re.search(r"(WARNING|ERROR|CRITICAL):", line)]
+    assert not warnings, "\n".join(warnings[:40])
+    for doc in toc_docnames():
+        assert (HTML / f"{doc}.html").is_file()
+
+
+@pytest.mark.book
+def test_download_button_offers_the_notebook(build_log):
+    page = (HTML / "book" / "foundations" / "likelihood.html").read_text()
+    assert ".ipynb" in page, "the download menu should offer the .ipynb"
+
+
+# --------------------------------------------------------------------------- browser
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site(build_log):
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
+    assert MATHJAX.is_dir(), "MathJax is fetched by `make test` into .venv/mathjax"
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def _route(route, site: str, blocked: list[str]):
+    url = route.request.url
+    if url.startswith(site):
+        return route.continue_()
+    parts = urlsplit(url)
+    if "mathjax@3" in parts.path:  # the site loads MathJax 3 from a CDN: serve a pinned copy
+        local = MATHJAX / parts.path.split("/es5/", 1)[1]
+        if local.is_file():
+            return route.fulfill(path=str(local))
+    blocked.append(url)
+    return route.abort()
+
+
+def _check_page(browser, site: str, doc: str) -> tuple[list[str], list[str]]:
+    """Open one page; return (problems, internal links)."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    blocked: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"JS error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+    )
+    page.route("**/*", lambda route: _route(route, site, blocked))
+    url = urljoin(site, f"{doc}.html")
+    response = page.goto(url, wait_until="load")
+    problems = [] if response and response.ok else [f"HTTP {response and response.status} for {url}"]
+    if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000
+        )
+        page.evaluate("() => MathJax.startup.promise")
+    page.wait_for_load_state("networkidle")
+    # requests to other hosts are aborted on purpose (no network here); ignore their echoes
+    problems += [e for e in errors if "net::ERR_FAILED" not in e]
+    raw = page.evaluate(
+        """() => [...document.querySelectorAll('.math, span.math, div.math')]
+                 .filter(el => !el.querySelector('mjx-container'))
+                 .map(el => el.textContent.slice(0, 80))"""
+    )
+    problems += [f"math not rendered: {t!r}" for t in raw]
+    prose = page.evaluate(
+        """() => [...document.querySelectorAll('article p, article li, article td')]
+                 .filter(el => !el.closest('pre, code, .cell_output, mjx-container'))
+                 .map(el => el.innerText).join('\\n')"""
+    )
+    for pattern in (r"\$\$", r"\\begin\{", r"(?<![\w$])\$[^$\n]{1,80}\\[a-zA-Z]+[^$\n]*\$"):
+        for match in re.findall(pattern, prose):
+            problems.append(f"raw TeX left in the text: {match[:80]!r}")
+    images = page.evaluate(
+        """() => [...document.querySelectorAll('article img')].map(img => ({
+                 src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0,
+                 alt: (img.getAttribute('alt') || '').trim(),
+                 caption: !!img.closest('figure')?.querySelector('figcaption')}))"""
+    )
+    for img in images:
+        if not img["ok"]:
+            problems.append(f"image not loaded: {img['src']}")
+        if not (img["alt"] or img["caption"]):
+            problems.append(f"image without alt text or caption: {img['src']}")
+    links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    context.close()
+    return problems, [link for link in links if link.startswith(site)]
+
+
+def _link_target_exists(site: str, link: str) -> bool:
+    parts = urlsplit(link[len(site) - 1 :] if link.startswith(site) else link)
+    path = HTML / unquote(parts.path).lstrip("/")
+    if path.is_dir():
+        path = path / "index.html"
+    if not path.is_file():
+        return False
+    if parts.fragment and path.suffix == ".html":
+        text = path.read_text(errors="ignore")
+        return re.search(rf'id="{re.escape(unquote(parts.fragment))}"', text) is not None
+    return True
+
+
+@pytest.mark.book
+def test_every_page_renders_in_chromium(browser, site):
+    problems: dict[str, list[str]] = {}
+    links: set[str] = set()
+    for doc in toc_docnames():
+        page_problems, page_links = _check_page(browser, site, doc)
+        if page_problems:
+            problems[doc] = page_problems
+        links.update(page_links)
+    broken = sorted(link for link in links if not _link_target_exists(site, link))
+    if broken:
+        problems["internal links"] = [f"broken: {link}" for link in broken]
+    assert not problems, "\n".join(f"{doc}: {p}" for doc, ps in problems.items() for p in ps[:10])
+    assert len(links) > 10
+
+
+def test_environment_is_offline_safe():
+    """No chapter may download anything: no URLs fetched from code cells."""
+    bad = re.compile(
+        r"(urlopen|requests\.get|urlretrieve|torchvision\.datasets|load_dataset|hf_hub|download=True)"
+    )
+    for doc in toc_docnames():
+        text = (ROOT / f"{doc}.md").read_text()
+        assert not bad.search(text), f"{doc} downloads data"
