@@ -1,15 +1,19 @@
 """losslib: the loss functions of *Loss Functions, a primer*, in PyTorch.
 
 Every loss is a pure function ``fn(input, target, *, ..., reduction="mean")``; see the
-book's API page and :mod:`losslib.registry` for the list.
+book's API page, and :func:`losslib.catalogue` for the machine-readable list.
 """
 
 from ._validation import set_value_checks, value_checks, value_checks_enabled
+from .angular import *  # noqa: F403
+from .angular import __all__ as _angular
 from .classification import *  # noqa: F403
 from .classification import __all__ as _classification
 from .registry import LossEntry, catalogue, entry
 from .regression import *  # noqa: F403
 from .regression import __all__ as _regression
+from .segmentation import *  # noqa: F403
+from .segmentation import __all__ as _segmentation
 
 __version__ = "0.1.0"
 
@@ -21,5 +25,7 @@ __all__ = [
     "value_checks",
     "value_checks_enabled",
     *_classification,
+    *_angular,
+    *_segmentation,
     *_regression,
 ]
