@@ -55,5 +55,10 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
+# Strict build into another folder (its own cache), e.g. while someone else builds _build.
+OUT ?= /tmp/jb-check
+check-build: $(STAMP)
+	$(BIN)/jupyter-book build . --path-output $(OUT) -W -n --keep-going
+
 clean:
 	rm -rf _build tests/.notebooks

@@ -9,6 +9,8 @@ from .angular import *  # noqa: F403
 from .angular import __all__ as _angular
 from .classification import *  # noqa: F403
 from .classification import __all__ as _classification
+from .hinge import *  # noqa: F403
+from .hinge import __all__ as _hinge
 from .registry import LossEntry, catalogue, entry
 from .regression import *  # noqa: F403
 from .regression import __all__ as _regression
@@ -25,6 +27,7 @@ __all__ = [
     "value_checks",
     "value_checks_enabled",
     *_classification,
+    *_hinge,
     *_angular,
     *_segmentation,
     *_regression,
