@@ -15,6 +15,7 @@ Checks come in two kinds:
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -143,8 +144,7 @@ def check_class_indices(name: str, target: torch.Tensor, num_classes: int) -> No
     """Class indices must lie in ``[0, C)``."""
     if not _value_checks_enabled:
         return
-    low, high = torch.aminmax(target)
-    low, high = int(low), int(high)
+    low, high = torch.stack(torch.aminmax(target)).tolist()  # one synchronisation
     if low < 0 or high >= num_classes:
         raise ValueError(
             f"{name} must hold class indices in [0, {num_classes}), got values in [{low}, {high}]"
@@ -165,8 +165,7 @@ def check_probabilities(name: str, tensor: torch.Tensor) -> None:
     """Values must lie in ``[0, 1]`` (NaNs are not checked; they propagate)."""
     if not _value_checks_enabled:
         return
-    low, high = torch.aminmax(tensor.detach())
-    low, high = float(low), float(high)
+    low, high = torch.stack(torch.aminmax(tensor.detach())).tolist()
     if low < 0.0 or high > 1.0:
         raise ValueError(f"{name} must hold probabilities in [0, 1], got values in [{low}, {high}]")
 
@@ -190,3 +189,78 @@ def check_greater_than(name: str, tensor: torch.Tensor, bound: float) -> None:
     low = float(tensor.detach().min())
     if not low > bound:
         raise ValueError(f"{name} must be greater than {bound}, got a minimum of {low}")
+
+
+# ------------------------------------------------- real hyper-parameters (always on)
+
+
+def check_real(name: str, value: object) -> None:
+    """``value`` must be a finite real number (int or float, not bool; a 0-d tensor is fine)."""
+    if isinstance(value, torch.Tensor) and value.dim() == 0 and value.is_floating_point():
+        value = float(value.detach())
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+
+
+def check_real_sequence(name: str, values: object) -> None:
+    """``values`` must be a non-empty 1-D sequence (or floating 1-D tensor) of finite reals.
+
+    Used for polynomial coefficients and similar small vectors of hyper-parameters.
+    """
+    if isinstance(values, torch.Tensor):
+        if not values.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got dtype {values.dtype}")
+        if values.dim() != 1:
+            raise ValueError(f"{name} must be 1-D, got shape {tuple(values.shape)}")
+        if values.numel() == 0:
+            raise ValueError(f"{name} must not be empty, got shape {tuple(values.shape)}")
+        if not bool(torch.isfinite(values.detach()).all()):
+            raise ValueError(f"{name} must hold finite numbers, got {values.detach().tolist()}")
+        return
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a sequence or 1-D tensor of numbers, got {type(values).__name__}")
+    if len(values) == 0:
+        raise ValueError(f"{name} must not be empty, got {values!r}")
+    for i, value in enumerate(values):
+        if isinstance(value, (list, tuple, torch.Tensor)) and not (
+            isinstance(value, torch.Tensor) and value.dim() == 0
+        ):
+            raise ValueError(f"{name} must be 1-D, got a nested element at index {i}: {value!r}")
+        check_real(f"{name}[{i}]", value)
+
+
+def check_nonnegative_values(name: str, tensor: torch.Tensor) -> None:
+    """Every value must be ``>= 0`` (e.g. class weights); NaNs are not checked."""
+    if not _value_checks_enabled:
+        return
+    low = float(tensor.detach().min())
+    if low < 0:
+        raise ValueError(f"{name} must hold non-negative values, got a minimum of {low}")
+
+
+def check_nonzero_scalar(name: str, value: torch.Tensor | float, what: str) -> None:
+    """A data-derived scalar (e.g. a normaliser) must not be zero; ``what`` says how it was
+    computed. NaN passes (NaN inputs are not checked; they propagate)."""
+    value = float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+    if value == 0.0:
+        raise ValueError(f"{name} must be non-zero, got {value!r} ({what})")
+
+
+# ------------------------------------------------------- exact shapes (always on)
+
+
+def check_ndim(name: str, tensor: torch.Tensor, ndim: int, what: str) -> None:
+    """``tensor`` must have exactly ``ndim`` dimensions (``what`` names them, e.g. ``[N, D]``)."""
+    if tensor.dim() != ndim:
+        raise ValueError(f"{name} must have shape {what} ({ndim} dims), got shape {tuple(tensor.shape)}")
+
+
+def check_min_size(name: str, tensor: torch.Tensor, dim: int, minimum: int, what: str) -> None:
+    """Dimension ``dim`` of ``tensor`` must have at least ``minimum`` entries (``what``
+    names them, e.g. ``"speakers"``)."""
+    if tensor.shape[dim] < minimum:
+        raise ValueError(
+            f"{name} must have at least {minimum} {what} (dim {dim}), got shape {tuple(tensor.shape)}"
+        )

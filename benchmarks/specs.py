@@ -1,0 +1,219 @@
+"""What `make bench` times: for each catalogue loss, inputs of about n elements and the
+reference implementation it is compared with (torch, MONAI, pytorch-metric-learning or a
+transcription of the paper's formula written with plain torch operations)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+Make = Callable[[int, torch.Generator], tuple[tuple, dict]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    make: Make  # n elements -> (args, kwargs) shared by losslib and the reference
+    reference: Callable  # same call signature as the losslib function, returns a scalar
+    kind: str  # "torch built-in", "third-party" or "formula"
+    grad_args: tuple[int, ...] = (0,)
+
+
+def _rows(n: int, width: int) -> int:
+    return max(2, n // width)
+
+
+def _logits_idx(n, g, c=10):
+    rows = _rows(n, c)
+    return (torch.randn(rows, c, generator=g), torch.randint(0, c, (rows,), generator=g)), {}
+
+
+def _logits_probs(n, g, c=10):
+    rows = _rows(n, c)
+    z = torch.randn(rows, c, generator=g)
+    return (z, torch.softmax(torch.randn(rows, c, generator=g), 1)), {}
+
+
+def _binary(n, g):
+    return (torch.randn(n, generator=g), torch.randint(0, 2, (n,), generator=g).float()), {}
+
+
+def _signed(n, g):
+    return (torch.randn(n, generator=g), torch.randint(0, 2, (n,), generator=g).float() * 2 - 1), {}
+
+
+def _pair(n, g):
+    return (torch.randn(n, generator=g), torch.randn(n, generator=g)), {}
+
+
+def _positive_pair(n, g):
+    return (torch.rand(n, generator=g) * 5, torch.rand(n, generator=g) * 5), {}
+
+
+def _probs_pair(n, g):
+    return (torch.rand(n, generator=g), torch.randint(0, 2, (n,), generator=g).float()), {}
+
+
+def _segmentation(n, g):
+    side = max(2, int(math.sqrt(n / 4)))
+    probs = torch.softmax(torch.randn(2, 2, side, side, generator=g), 1)
+    labels = torch.randint(0, 2, (2, side, side), generator=g)
+    return (probs, F.one_hot(labels, 2).movedim(-1, 1).float()), {}
+
+
+def _embeddings(n, g, d=64, c=10):
+    rows = _rows(n, d)
+    return (
+        torch.randn(rows, d, generator=g),
+        torch.randn(c, d, generator=g),
+        torch.randint(0, c, (rows,), generator=g),
+    ), {}
+
+
+def _ge2e(n, g, d=64):
+    speakers = 8
+    utterances = max(2, n // (speakers * d))
+    return (torch.randn(speakers, utterances, d, generator=g),), {}
+
+
+# ------------------------------------------------------------------ references
+
+
+def _focal_formula(z, y, gamma=2.0):
+    log_p = F.log_softmax(z, 1).gather(1, y[:, None]).squeeze(1)
+    return (-((1 - log_p.exp()) ** gamma) * log_p).mean()
+
+
+def _sigmoid_focal_torchvision(x, t, alpha=0.25, gamma=2.0):
+    # torchvision.ops.sigmoid_focal_loss, transcribed (its package does not import here)
+    p = torch.sigmoid(x)
+    ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    loss = ce * ((1 - p_t) ** gamma)
+    return ((alpha * t + (1 - alpha) * (1 - t)) * loss).mean()
+
+
+def _poly1_formula(z, y, epsilon=1.0):
+    p_t = F.softmax(z, 1).gather(1, y[:, None]).squeeze(1)
+    return (F.cross_entropy(z, y, reduction="none") + epsilon * (1 - p_t)).mean()
+
+
+def _poly_formula(z, y, epsilons=(1.0, 0.5)):
+    p_t = F.softmax(z, 1).gather(1, y[:, None]).squeeze(1)
+    extra = sum(e * (1 - p_t) ** (j + 1) for j, e in enumerate(epsilons))
+    return (F.cross_entropy(z, y, reduction="none") + extra).mean()
+
+
+def _ge2e_formula(e, w=10.0, b=-5.0):
+    n, m, _ = e.shape
+    centroids = e.mean(1)
+    exclusive = (e.sum(1, keepdim=True) - e) / (m - 1)
+    cos_all = F.cosine_similarity(e[:, :, None, :], centroids[None, None, :, :], dim=-1)
+    cos_own = F.cosine_similarity(e, exclusive, dim=-1)
+    own = torch.eye(n, dtype=torch.bool)[:, None, :].expand(n, m, n)
+    s = w * torch.where(own, cos_own[:, :, None].expand(n, m, n), cos_all) + b
+    return (-s[own].view(n, m) + torch.logsumexp(s, -1)).mean()
+
+
+def _pml_loss(kind: str, num_classes: int, dim: int, margin, scale):
+    from pytorch_metric_learning import losses
+
+    cls = losses.ArcFaceLoss if kind == "arc" else losses.CosFaceLoss
+    return cls(num_classes, dim, margin=margin, scale=scale)
+
+
+def _pml_reference(kind: str, margin, scale):
+    cache: dict = {}
+
+    def ref(x, w, y):
+        key = (kind, w.shape)
+        if key not in cache:
+            cache[key] = _pml_loss(kind, w.shape[0], w.shape[1], margin, scale)
+        loss = cache[key]
+        loss.W.data = w.detach().T.contiguous()
+        return loss(x, y)
+
+    return ref
+
+
+def _monai(kind: str):
+    from monai.losses import DiceLoss, GeneralizedDiceLoss
+
+    fn = (
+        DiceLoss(squared_pred=True, smooth_nr=1e-5, smooth_dr=1e-5)
+        if kind == "dice"
+        else GeneralizedDiceLoss(smooth_nr=1e-5, smooth_dr=1e-5)
+    )
+    return lambda p, g: fn(p, g)
+
+
+def _huber_formula(e, delta=1.0):
+    a = e.abs()
+    return torch.where(a <= delta, 0.5 * e**2, delta * (a - 0.5 * delta))
+
+
+SPECS: dict[str, Spec] = {
+    "binary_cross_entropy": Spec(
+        lambda n, g: ((torch.rand(n, generator=g) * 0.98 + 0.01, _binary(n, g)[0][1]), {}),
+        F.binary_cross_entropy,
+        "torch built-in",
+    ),
+    "binary_cross_entropy_with_logits": Spec(_binary, F.binary_cross_entropy_with_logits, "torch built-in"),
+    "cross_entropy": Spec(_logits_idx, F.cross_entropy, "torch built-in"),
+    "nll_loss": Spec(
+        lambda n, g: ((F.log_softmax(_logits_idx(n, g)[0][0], 1), _logits_idx(n, g)[0][1]), {}),
+        F.nll_loss,
+        "torch built-in",
+    ),
+    "l1_loss": Spec(_pair, F.l1_loss, "torch built-in"),
+    "mse_loss": Spec(_pair, F.mse_loss, "torch built-in"),
+    "focal_loss": Spec(_logits_idx, _focal_formula, "formula"),
+    "sigmoid_focal_loss": Spec(_binary, _sigmoid_focal_torchvision, "formula (torchvision's)"),
+    "kl_divergence": Spec(
+        _logits_probs, lambda z, q: F.kl_div(F.log_softmax(z, 1), q, reduction="batchmean"), "torch built-in"
+    ),
+    "hinge_loss": Spec(_signed, lambda s, t: torch.clamp(1 - t * s, min=0).mean(), "formula"),
+    "squared_hinge_loss": Spec(_signed, lambda s, t: (torch.clamp(1 - t * s, min=0) ** 2).mean(), "formula"),
+    "soft_margin_loss": Spec(_signed, F.soft_margin_loss, "torch built-in"),
+    "multiclass_hinge_loss": Spec(_logits_idx, lambda z, y: F.multi_margin_loss(z, y) * z.shape[1], "torch built-in"),
+    "poly1_loss": Spec(_logits_idx, _poly1_formula, "formula"),
+    "poly_loss": Spec(
+        lambda n, g: (_logits_idx(n, g)[0], {"epsilons": (1.0, 0.5)}),
+        lambda z, y, epsilons: _poly_formula(z, y, epsilons),
+        "formula",
+    ),
+    "ge2e_loss": Spec(_ge2e, _ge2e_formula, "formula"),
+    "arcface_loss": Spec(
+        _embeddings, _pml_reference("arc", margin=math.degrees(0.5), scale=64.0), "third-party", (0, 1)
+    ),
+    "cosface_loss": Spec(_embeddings, _pml_reference("cos", margin=0.35, scale=64.0), "third-party", (0, 1)),
+    "center_loss": Spec(_embeddings, lambda x, c, y: (0.5 * ((x - c[y]) ** 2).sum(1)).mean(), "formula", (0, 1)),
+    "dice_loss": Spec(_segmentation, _monai("dice"), "third-party"),
+    "generalized_dice_loss": Spec(_segmentation, _monai("generalized"), "third-party"),
+    "rmse_loss": Spec(_pair, lambda x, y: torch.sqrt(F.mse_loss(x, y)), "torch built-in"),
+    "nmae_loss": Spec(_pair, lambda x, y: (x - y).abs().mean() / (y.max() - y.min()), "formula"),
+    "huber_loss": Spec(_pair, F.huber_loss, "torch built-in"),
+    "smooth_l1_loss": Spec(_pair, F.smooth_l1_loss, "torch built-in"),
+    "asymmetric_huber_loss": Spec(
+        _pair,
+        lambda x, y: torch.where(x - y >= 0, 1.0, 2.0).mul(_huber_formula(x - y)).mean(),
+        "formula",
+    ),
+    "lp_loss": Spec(_pair, lambda x, y: ((x - y).abs() ** 2.0).mean(), "formula"),
+    "log_cosh_loss": Spec(_pair, lambda x, y: torch.log(torch.cosh(x - y)).mean(), "formula"),
+    "mape_loss": Spec(
+        _pair,
+        lambda x, y: ((x - y).abs() / y.abs().clamp_min(torch.finfo(y.dtype).eps)).mean(),
+        "formula",
+    ),
+    "msle_loss": Spec(_positive_pair, lambda x, y: ((torch.log1p(x) - torch.log1p(y)) ** 2).mean(), "formula"),
+    "poisson_nll_loss": Spec(_pair, F.poisson_nll_loss, "torch built-in"),
+    "quantile_loss": Spec(
+        _pair,
+        lambda x, y: torch.maximum(0.5 * (y - x), (0.5 - 1) * (y - x)).mean(),
+        "formula",
+    ),
+}
