@@ -9,6 +9,7 @@ and fails the session if one takes longer than ``CHAPTER_BUDGET_S``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -18,6 +19,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 NOTEBOOKS = ROOT / "_build" / "nbval"
 CHAPTER_BUDGET_S = 60.0
+# Chapters run small tensors: one thread per kernel avoids oversubscribing the CPU when
+# several kernels (nbval workers, the book build) run at once. Inherited by the kernels.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 _chapter_seconds: dict[str, float] = defaultdict(float)
 
 

@@ -177,6 +177,8 @@ def test_empty_batch_raises(case: Case):
 
 @case_params
 def test_batch_size_mismatch_raises(case: Case):
+    if len(set(case.batch_args)) < 2:
+        pytest.skip("a single batched argument: its shape errors are tested in the family's tests")
     args, kwargs = make(case)
     first, second = case.batch_args[:2]
     args = list(args)
