@@ -230,3 +230,98 @@ def decision_regions(
         ax.set_title(title)
     ax.legend(loc="best", fontsize=9)
     return ax
+
+
+def linear_boundary(
+    ax: plt.Axes,
+    weight: torch.Tensor,
+    bias: float | torch.Tensor,
+    *,
+    levels: Sequence[float] = (-1.0, 0.0, 1.0),
+    highlight: torch.Tensor | None = None,
+) -> plt.Axes:
+    r"""Draw the lines :math:`w^\top x + b = c` of a 2-D linear classifier on ``ax``.
+
+    The level 0 (the decision boundary) is solid, the others (e.g. the margins
+    :math:`\pm 1` of an SVM) dashed. ``highlight`` optionally circles points ``[K, 2]``
+    (e.g. the support vectors). Call after :func:`decision_regions` so the axis limits
+    are those of the data.
+    """
+    w = _numpy(torch.as_tensor(weight)).ravel()
+    b = float(bias)
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    xs = np.linspace(*xlim, 2)
+    ys = np.linspace(*ylim, 2)
+    for c in levels:
+        style = {"color": "#222222", "linewidth": 1.4 if c == 0 else 1.0, "linestyle": "-" if c == 0 else "--"}
+        if abs(w[1]) >= abs(w[0]):
+            ax.plot(xs, (c - b - w[0] * xs) / w[1], **style)
+        else:
+            ax.plot((c - b - w[1] * ys) / w[0], ys, **style)
+    if highlight is not None and len(highlight):
+        pts = _numpy(torch.as_tensor(highlight))
+        ax.scatter(pts[:, 0], pts[:, 1], s=70, facecolors="none", edgecolors="#222222", linewidths=1.0)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    return ax
+
+
+def heatmap(
+    matrix: torch.Tensor | np.ndarray,
+    *,
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    colorbar_label: str | None = None,
+) -> plt.Axes:
+    """A matrix as an image (e.g. a similarity matrix), with a colour bar.
+
+    Uses the perceptually uniform, colour-blind-safe ``cividis`` map; rows run top to bottom.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 3.6))
+    m = _numpy(matrix) if isinstance(matrix, torch.Tensor) else np.asarray(matrix)
+    image = ax.imshow(m, cmap="cividis", vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
+    ax.grid(False)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    bar = ax.figure.colorbar(image, ax=ax)
+    if colorbar_label:
+        bar.set_label(colorbar_label)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def embedding_scatter(
+    points: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+    centres: torch.Tensor | None = None,
+    unit_circle: bool = False,
+) -> plt.Axes:
+    """2-D embeddings coloured by class, optionally with class centres (drawn as rays from
+    the origin) and the unit circle, for angular losses."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.8, 3.8))
+    pts = _numpy(points)
+    lab = _numpy(labels)
+    for i, c in enumerate(np.unique(lab)):
+        mask = lab == c
+        ax.scatter(pts[mask, 0], pts[mask, 1], s=8, alpha=0.6, color=PALETTE[i % len(PALETTE)])
+    if centres is not None:
+        cs = _numpy(centres)
+        for i, c in enumerate(cs):
+            ax.plot([0, c[0]], [0, c[1]], color=PALETTE[i % len(PALETTE)], linewidth=1.6)
+    if unit_circle:
+        t = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(np.cos(t), np.sin(t), color="#888888", linewidth=0.8)
+    ax.set_aspect("equal")
+    ax.set(xlabel="$z_1$", ylabel="$z_2$")
+    if title:
+        ax.set_title(title)
+    return ax
