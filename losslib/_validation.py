@@ -98,14 +98,33 @@ def check_min_dim(name: str, tensor: torch.Tensor, ndim: int, what: str) -> None
 def check_same_shape(name: str, tensor: torch.Tensor, other_name: str, other: torch.Tensor) -> None:
     if tensor.shape != other.shape:
         raise ValueError(
-            f"{other_name} must have the shape of {name} {tuple(tensor.shape)}, "
-            f"got shape {tuple(other.shape)}"
+            f"{other_name} must have the shape of {name} {tuple(tensor.shape)}, got shape {tuple(other.shape)}"
         )
 
 
 def check_shape(name: str, tensor: torch.Tensor, shape: Sequence[int], what: str) -> None:
     if tuple(tensor.shape) != tuple(shape):
         raise ValueError(f"{name} must have shape {what} = {tuple(shape)}, got shape {tuple(tensor.shape)}")
+
+
+def check_class_scores(name: str, scores: torch.Tensor) -> int:
+    """Class scores are floating ``[N, C]`` or ``[N, C, d1, ...]`` and non-empty; returns ``C``."""
+    check_floating(name, scores)
+    check_min_dim(name, scores, 2, "[N, C] or [N, C, d1, ...]")
+    check_nonempty(name, scores)
+    return scores.shape[1]
+
+
+def check_index_target(scores: torch.Tensor, target: torch.Tensor, num_classes: int) -> None:
+    """Integer class indices ``[N, d1, ...]`` matching ``scores [N, C, d1, ...]``, in ``[0, C)``."""
+    check_integer("target", target)
+    expected = scores.shape[:1] + scores.shape[2:]
+    if target.shape != expected:
+        raise ValueError(
+            f"target must have shape [N, d1, ...] = {tuple(expected)} for input of shape "
+            f"{tuple(scores.shape)}, got shape {tuple(target.shape)}"
+        )
+    check_class_indices("target", target, num_classes)
 
 
 def check_class_weight(weight: torch.Tensor | None, num_classes: int) -> None:
@@ -146,14 +165,10 @@ def check_class_indices(name: str, target: torch.Tensor, num_classes: int) -> No
         return
     low, high = torch.stack(torch.aminmax(target)).tolist()  # one synchronisation
     if low < 0 or high >= num_classes:
-        raise ValueError(
-            f"{name} must hold class indices in [0, {num_classes}), got values in [{low}, {high}]"
-        )
+        raise ValueError(f"{name} must hold class indices in [0, {num_classes}), got values in [{low}, {high}]")
 
 
-def check_class_indices_or_ignore(
-    name: str, target: torch.Tensor, num_classes: int, ignore_index: int
-) -> None:
+def check_class_indices_or_ignore(name: str, target: torch.Tensor, num_classes: int, ignore_index: int) -> None:
     if not _value_checks_enabled:
         return
     valid = target[target != ignore_index]
@@ -261,6 +276,4 @@ def check_min_size(name: str, tensor: torch.Tensor, dim: int, minimum: int, what
     """Dimension ``dim`` of ``tensor`` must have at least ``minimum`` entries (``what``
     names them, e.g. ``"speakers"``)."""
     if tensor.shape[dim] < minimum:
-        raise ValueError(
-            f"{name} must have at least {minimum} {what} (dim {dim}), got shape {tuple(tensor.shape)}"
-        )
+        raise ValueError(f"{name} must have at least {minimum} {what} (dim {dim}), got shape {tuple(tensor.shape)}")

@@ -37,25 +37,6 @@ def _check_broadcasts_to(name: str, tensor: torch.Tensor, shape: torch.Size, wha
         )
 
 
-def _check_class_input(name: str, scores: torch.Tensor) -> int:
-    """``scores`` is ``[N, C]`` or ``[N, C, d1, ...]``; returns ``C``."""
-    V.check_floating(name, scores)
-    V.check_min_dim(name, scores, 2, "[N, C] or [N, C, d1, ...]")
-    V.check_nonempty(name, scores)
-    return scores.shape[1]
-
-
-def _check_index_target(scores: torch.Tensor, target: torch.Tensor, num_classes: int) -> None:
-    V.check_integer("target", target)
-    expected = scores.shape[:1] + scores.shape[2:]
-    if target.shape != expected:
-        raise ValueError(
-            f"target must have shape [N, d1, ...] = {tuple(expected)} for input of shape "
-            f"{tuple(scores.shape)}, got shape {tuple(target.shape)}"
-        )
-    V.check_class_indices("target", target, num_classes)
-
-
 @register(
     family="classification",
     summary="Binary cross-entropy on probabilities (Bernoulli negative log-likelihood).",
@@ -152,9 +133,7 @@ def binary_cross_entropy_with_logits(
             V.check_floating(name, extra)
             _check_broadcasts_to(name, extra, logits.shape, "logits")
     V.check_probabilities("target", target)
-    return F.binary_cross_entropy_with_logits(
-        logits, target, weight=weight, pos_weight=pos_weight, reduction=reduction
-    )
+    return F.binary_cross_entropy_with_logits(logits, target, weight=weight, pos_weight=pos_weight, reduction=reduction)
 
 
 @register(
@@ -205,14 +184,14 @@ def cross_entropy(
     :cite:p:`szegedy2016rethinking`. Equivalent: ``torch.nn.functional.cross_entropy``.
     """
     V.check_reduction(reduction)
-    num_classes = _check_class_input("logits", logits)
+    num_classes = V.check_class_scores("logits", logits)
     V.check_in_interval("label_smoothing", label_smoothing, 0.0, 1.0, closed=True)
     V.check_class_weight(weight, num_classes)
     if target.is_floating_point():
         V.check_same_shape("logits", logits, "target", target)
         V.check_probabilities("target", target)
     else:
-        _check_index_target(logits, target, num_classes)
+        V.check_index_target(logits, target, num_classes)
     if weight is None:  # torch's mean is then the plain mean: use its fused reduction
         return F.cross_entropy(logits, target, label_smoothing=label_smoothing, reduction=reduction)
     loss = F.cross_entropy(logits, target, weight=weight, label_smoothing=label_smoothing, reduction="none")
@@ -258,9 +237,9 @@ def nll_loss(
     Equivalent: ``torch.nn.functional.nll_loss``.
     """
     V.check_reduction(reduction)
-    num_classes = _check_class_input("log_probs", log_probs)
+    num_classes = V.check_class_scores("log_probs", log_probs)
     V.check_class_weight(weight, num_classes)
-    _check_index_target(log_probs, target, num_classes)
+    V.check_index_target(log_probs, target, num_classes)
     if weight is None:  # torch's mean is then the plain mean: use its fused reduction
         return F.nll_loss(log_probs, target, reduction=reduction)
     loss = F.nll_loss(log_probs, target, weight=weight, reduction="none")
@@ -336,7 +315,7 @@ def focal_loss(
     No torch equivalent; tested against a transcription of the formula.
     """
     V.check_reduction(reduction)
-    num_classes = _check_class_input("logits", logits)
+    num_classes = V.check_class_scores("logits", logits)
     gamma = _check_gamma(gamma)
     if alpha is not None and not isinstance(alpha, torch.Tensor):
         V.check_real("alpha", alpha)
@@ -344,7 +323,7 @@ def focal_loss(
     elif isinstance(alpha, torch.Tensor):
         V.check_floating("alpha", alpha)
         V.check_shape("alpha", alpha, (num_classes,), "[C]")
-    _check_index_target(logits, target, num_classes)
+    V.check_index_target(logits, target, num_classes)
     if isinstance(alpha, torch.Tensor):
         V.check_nonnegative_values("alpha", alpha)
     log_p = F.log_softmax(logits, dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
@@ -467,7 +446,7 @@ def kl_divergence(
     Equivalent: ``torch.nn.functional.kl_div`` summed over dim 1.
     """
     V.check_reduction(reduction)
-    _check_class_input("logits", logits)
+    V.check_class_scores("logits", logits)
     V.check_floating("target", target)
     V.check_same_shape("logits", logits, "target", target)
     V.check_probabilities("target", target)
@@ -481,8 +460,8 @@ def kl_divergence(
 
 def _target_log_prob(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Checks class-index targets and returns :math:`\\log p_t`, ``[N]`` or ``[N, d1, ...]``."""
-    num_classes = _check_class_input("logits", logits)
-    _check_index_target(logits, target, num_classes)
+    num_classes = V.check_class_scores("logits", logits)
+    V.check_index_target(logits, target, num_classes)
     return -F.cross_entropy(logits, target, reduction="none")
 
 

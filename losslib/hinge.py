@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 
 from . import _validation as V
-from .classification import _check_class_input, _check_index_target
 from .registry import register
 
 __all__ = [
@@ -211,8 +210,8 @@ def multiclass_hinge_loss(
     """
     V.check_reduction(reduction)
     V.check_nonnegative("margin", margin)
-    num_classes = _check_class_input("logits", logits)
-    _check_index_target(logits, target, num_classes)
+    num_classes = V.check_class_scores("logits", logits)
+    V.check_index_target(logits, target, num_classes)
     index = target.unsqueeze(1)
     true_score = logits.gather(1, index)
     violation = torch.relu(margin - true_score + logits)

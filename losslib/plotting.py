@@ -64,9 +64,7 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to(torch.float64).cpu().numpy()
 
 
-def value_and_derivative(
-    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
-) -> tuple[np.ndarray, np.ndarray]:
+def value_and_derivative(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     r"""Evaluate an elementwise function and its derivative :math:`d\ell/dx` by autograd.
 
     ``fn`` maps a 1-D tensor of points to a tensor of the same shape, each output depending
@@ -161,9 +159,7 @@ def curves(
         _, ax = plt.subplots(figsize=(6.0, 3.4))
     for i, (label, ys) in enumerate(series.items()):
         ys = _numpy(ys) if isinstance(ys, torch.Tensor) else np.asarray(ys)
-        xs = (
-            np.arange(len(ys)) if x is None else (_numpy(x) if isinstance(x, torch.Tensor) else np.asarray(x))
-        )
+        xs = np.arange(len(ys)) if x is None else (_numpy(x) if isinstance(x, torch.Tensor) else np.asarray(x))
         ax.plot(xs, ys, label=label, **_style_of(i))
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if logy:

@@ -139,9 +139,7 @@ def _check_page(browser, site: str, doc: str) -> tuple[list[str], list[str]]:
     response = page.goto(url, wait_until="load")
     problems = [] if response and response.ok else [f"HTTP {response and response.status} for {url}"]
     if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
-        page.wait_for_function(
-            "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000
-        )
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
         page.evaluate("() => MathJax.startup.promise")
     page.wait_for_load_state("networkidle")
     # requests to other hosts are aborted on purpose (no network here); ignore their echoes
@@ -207,9 +205,7 @@ def test_every_page_renders_in_chromium(browser, site):
 
 def test_environment_is_offline_safe():
     """No chapter may download anything: no URLs fetched from code cells."""
-    bad = re.compile(
-        r"(urlopen|requests\.get|urlretrieve|torchvision\.datasets|load_dataset|hf_hub|download=True)"
-    )
+    bad = re.compile(r"(urlopen|requests\.get|urlretrieve|torchvision\.datasets|load_dataset|hf_hub|download=True)")
     for doc in toc_docnames():
         text = (ROOT / f"{doc}.md").read_text()
         assert not bad.search(text), f"{doc} downloads data"

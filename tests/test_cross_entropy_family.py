@@ -51,12 +51,8 @@ def test_cross_entropy_probability_targets_and_spatial_dims_equal_torch():
     z = logits(3, 4, 5, 2)
     q = torch.softmax(logits(3, 4, 5, 2), dim=1)
     y = torch.randint(0, 4, (3, 5, 2), generator=gen)
-    torch.testing.assert_close(
-        losslib.cross_entropy(z, q, reduction="none"), F.cross_entropy(z, q, reduction="none")
-    )
-    torch.testing.assert_close(
-        losslib.cross_entropy(z, y, reduction="none"), F.cross_entropy(z, y, reduction="none")
-    )
+    torch.testing.assert_close(losslib.cross_entropy(z, q, reduction="none"), F.cross_entropy(z, q, reduction="none"))
+    torch.testing.assert_close(losslib.cross_entropy(z, y, reduction="none"), F.cross_entropy(z, y, reduction="none"))
     torch.testing.assert_close(
         losslib.cross_entropy(z, q, label_smoothing=0.3), F.cross_entropy(z, q, label_smoothing=0.3)
     )
@@ -65,9 +61,7 @@ def test_cross_entropy_probability_targets_and_spatial_dims_equal_torch():
 def test_nll_of_log_softmax_is_cross_entropy():
     z, y = logits(6, 3), torch.randint(0, 3, (6,), generator=gen)
     torch.testing.assert_close(losslib.nll_loss(torch.log_softmax(z, 1), y), losslib.cross_entropy(z, y))
-    torch.testing.assert_close(
-        losslib.nll_loss(torch.log_softmax(z, 1), y), F.nll_loss(torch.log_softmax(z, 1), y)
-    )
+    torch.testing.assert_close(losslib.nll_loss(torch.log_softmax(z, 1), y), F.nll_loss(torch.log_softmax(z, 1), y))
 
 
 def test_bce_functions_equal_torch_with_weights():
@@ -81,20 +75,14 @@ def test_bce_functions_equal_torch_with_weights():
         F.binary_cross_entropy_with_logits(z, y, weight=w, pos_weight=pw),
     )
     p = torch.sigmoid(z)
-    torch.testing.assert_close(
-        losslib.binary_cross_entropy(p, y, weight=w), F.binary_cross_entropy(p, y, weight=w)
-    )
-    torch.testing.assert_close(
-        losslib.binary_cross_entropy(p, y), losslib.binary_cross_entropy_with_logits(z, y)
-    )
+    torch.testing.assert_close(losslib.binary_cross_entropy(p, y, weight=w), F.binary_cross_entropy(p, y, weight=w))
+    torch.testing.assert_close(losslib.binary_cross_entropy(p, y), losslib.binary_cross_entropy_with_logits(z, y))
 
 
 def test_bce_clamps_the_log_at_minus_100():
     p = torch.tensor([0.0, 1.0])
     y = torch.tensor([1.0, 0.0])
-    torch.testing.assert_close(
-        losslib.binary_cross_entropy(p, y, reduction="none"), torch.tensor([100.0, 100.0])
-    )
+    torch.testing.assert_close(losslib.binary_cross_entropy(p, y, reduction="none"), torch.tensor([100.0, 100.0]))
 
 
 def test_bce_with_logits_is_finite_where_the_naive_form_overflows():

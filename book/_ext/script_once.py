@@ -9,9 +9,7 @@ the page's script list (same file or same inline body, same attributes).
 
 def _key(script):
     attributes = getattr(script, "attributes", {}) or {}
-    return str(getattr(script, "filename", script) or ""), tuple(
-        sorted((k, str(v)) for k, v in attributes.items())
-    )
+    return str(getattr(script, "filename", script) or ""), tuple(sorted((k, str(v)) for k, v in attributes.items()))
 
 
 def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):

@@ -75,9 +75,7 @@ def randn(gen: torch.Generator, *shape: int, dtype: torch.dtype, scale: float = 
     return (torch.randn(*shape, generator=gen, dtype=torch.float64) * scale).to(dtype)
 
 
-def rand(
-    gen: torch.Generator, *shape: int, dtype: torch.dtype, low: float = 0.0, high: float = 1.0
-) -> torch.Tensor:
+def rand(gen: torch.Generator, *shape: int, dtype: torch.dtype, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
     """Uniform draws in ``[low, high)`` from ``gen``."""
     u = torch.rand(*shape, generator=gen, dtype=torch.float64)
     return (low + (high - low) * u).to(dtype)
