@@ -92,13 +92,16 @@ def loss_and_gradient(
     ylim: tuple[float, float] | None = None,
     grad_ylim: tuple[float, float] | None = None,
     legend_title: str | None = None,
+    grad_ylabel: str | None = None,
 ) -> tuple[plt.Figure, np.ndarray]:
     """Two panels: each curve's loss (left) and its derivative by autograd (right).
 
     Args:
         curves: label -> elementwise function of ``x`` (see :func:`value_and_derivative`).
         x: the 1-D grid (margin, residual or probability).
-        xlabel, ylabel: axis labels (the right panel's label is derived from ``ylabel``).
+        xlabel, ylabel: axis labels.
+        grad_ylabel: the right panel's y label (default: "derivative of the <ylabel>",
+            taken with respect to the quantity on the x axis).
         title: optional figure title.
         ylim, grad_ylim: optional y-limits of the two panels.
         legend_title: optional legend heading (e.g. the hyper-parameter swept).
@@ -113,7 +116,7 @@ def loss_and_gradient(
         axes[0].plot(xs, value, label=label, **_style_of(i))
         axes[1].plot(xs, grad, label=label, **_style_of(i))
     axes[0].set(xlabel=xlabel, ylabel=ylabel)
-    axes[1].set(xlabel=xlabel, ylabel=f"d({ylabel}) / d(x-axis)")
+    axes[1].set(xlabel=xlabel, ylabel=grad_ylabel or f"derivative of the {ylabel}")
     axes[1].axhline(0.0, color="#888888", linewidth=0.8)
     if ylim is not None:
         axes[0].set_ylim(*ylim)
