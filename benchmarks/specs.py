@@ -53,6 +53,11 @@ def _positive_pair(n, g):
     return (torch.rand(n, generator=g) * 5, torch.rand(n, generator=g) * 5), {}
 
 
+def _log_rate_counts(n, g):
+    log_rate = torch.randn(n, generator=g)
+    return (log_rate, torch.poisson(torch.exp(torch.randn(n, generator=g)), generator=g)), {}
+
+
 def _probs_pair(n, g):
     return (torch.rand(n, generator=g), torch.randint(0, 2, (n,), generator=g).float()), {}
 
@@ -108,6 +113,7 @@ def _poly_formula(z, y, epsilons=(1.0, 0.5)):
 
 
 def _ge2e_formula(e, w=10.0, b=-5.0):
+    e = F.normalize(e, dim=-1)  # the paper's embeddings are L2-normalised
     n, m, _ = e.shape
     centroids = e.mean(1)
     exclusive = (e.sum(1, keepdim=True) - e) / (m - 1)
@@ -210,7 +216,7 @@ SPECS: dict[str, Spec] = {
         "formula",
     ),
     "msle_loss": Spec(_positive_pair, lambda x, y: ((torch.log1p(x) - torch.log1p(y)) ** 2).mean(), "formula"),
-    "poisson_nll_loss": Spec(_pair, F.poisson_nll_loss, "torch built-in"),
+    "poisson_nll_loss": Spec(_log_rate_counts, F.poisson_nll_loss, "torch built-in"),
     "quantile_loss": Spec(
         _pair,
         lambda x, y: torch.maximum(0.5 * (y - x), (0.5 - 1) * (y - x)).mean(),
