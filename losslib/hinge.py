@@ -212,6 +212,10 @@ def multiclass_hinge_loss(
     V.check_nonnegative("margin", margin)
     num_classes = V.check_class_scores("logits", logits)
     V.check_index_target(logits, target, num_classes)
+    if logits.dim() == 2 and logits.dtype in (torch.float32, torch.float64):
+        # torch's fused kernel computes the same sum divided by C
+        per_example = F.multi_margin_loss(logits, target, p=2 if squared else 1, margin=margin, reduction="none")
+        return V.reduce(num_classes * per_example, reduction)
     index = target.unsqueeze(1)
     true_score = logits.gather(1, index)
     violation = torch.relu(margin - true_score + logits)

@@ -127,8 +127,9 @@ def rmse_loss(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
     The gradient is :math:`e_i / (n\,\mathrm{RMSE})` wherever the RMSE is positive and 0
     (a subgradient) when every residual is 0, where :math:`\sqrt{\cdot}` has an infinite
-    slope. Internally the residuals are divided by their largest magnitude (a constant for
-    autograd) before squaring, so the squares cannot overflow.
+    slope. When the mean of the squares overflows (residuals beyond about 1e19 in float32),
+    the residuals are divided by their largest magnitude (a constant for autograd) before
+    squaring, so the RMSE stays finite wherever it is representable.
 
     Args:
         input: predictions :math:`\hat y`, any shape.
@@ -142,6 +143,9 @@ def rmse_loss(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     target))`` away from zero error (whose gradient is ``nan`` at zero error).
     """
     _check_pair(input, target)
+    mse = F.mse_loss(input, target)  # fused: the fast path
+    if not torch.isinf(mse):
+        return _safe_sqrt(mse)
     e = input - target
     scale = e.detach().abs().amax()
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
