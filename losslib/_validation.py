@@ -168,14 +168,6 @@ def check_class_indices(name: str, target: torch.Tensor, num_classes: int) -> No
         raise ValueError(f"{name} must hold class indices in [0, {num_classes}), got values in [{low}, {high}]")
 
 
-def check_class_indices_or_ignore(name: str, target: torch.Tensor, num_classes: int, ignore_index: int) -> None:
-    if not _value_checks_enabled:
-        return
-    valid = target[target != ignore_index]
-    if valid.numel():
-        check_class_indices(name, valid, num_classes)
-
-
 def check_probabilities(name: str, tensor: torch.Tensor) -> None:
     """Values must lie in ``[0, 1]`` (NaNs are not checked; they propagate)."""
     if not _value_checks_enabled:

@@ -104,7 +104,8 @@ def test_returns_input_dtype(case: Case, dtype: torch.dtype):
     assert out.dtype == dtype
     assert torch.isfinite(out).all()
     if dtype != torch.float64 and case.reference is not None:
-        reference = case.reference(*make(case, seed=2)[0], **make(case, seed=2)[1])
+        ref_args, ref_kwargs = make(case, seed=2)
+        reference = case.reference(*ref_args, **ref_kwargs)
         loose = {"rtol": 0.05, "atol": 0.05} if dtype == torch.bfloat16 else {"rtol": 1e-4, "atol": 1e-5}
         got = call(case, args, kwargs, **none_kw(case)).to(torch.float64)
         torch.testing.assert_close(got, reference, **loose)
