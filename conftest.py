@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
+import uuid
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,6 +22,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 NOTEBOOKS = ROOT / "_build" / "nbval"
 CHAPTER_BUDGET_S = 60.0
+# A kernel can die while it starts, before it runs any of the chapter's code (seen once in
+# CI: "Kernel died before replying to kernel_info", with nbval's TCP ports). The kernels run
+# on Unix sockets (see LoggedKernel), and a start that dies anyway is retried; the kernel's
+# stderr is kept and reported as a warning, so a retry shows in the test summary. A chapter
+# whose code fails is never retried: only the start is.
+KERNEL_START_ATTEMPTS = 3
 # Chapters run small tensors: one thread per kernel avoids oversubscribing the CPU when
 # several kernels (nbval workers, the book build) run at once. Inherited by the kernels.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -38,7 +47,36 @@ def _notebook_file_class():
     import jupytext
     import nbformat
     from _pytest.compat import legacy_path
+    from jupyter_client.manager import KernelManager
+    from nbval.kernel import NbvalKernelspecManager, RunningKernel
     from nbval.plugin import IPyNbFile
+
+    class LoggedKernel(RunningKernel):
+        """nbval's kernel, on Unix sockets, with its stderr written to ``log``.
+
+        nbval's own kernel uses TCP ports that jupyter_client picks by binding port 0 and
+        letting go; until the kernel binds them, any other connection on the machine (the
+        browser test opens hundreds) may take one, and the kernel then dies on start. Unix
+        sockets under a fresh name cannot collide.
+        """
+
+        def __init__(self, kernel_name, cwd, startup_timeout, log):
+            socket_prefix = os.path.join(tempfile.gettempdir(), f"nbval-{uuid.uuid4().hex[:12]}")
+            self.km = KernelManager(
+                kernel_name=kernel_name,
+                kernel_spec_manager=NbvalKernelspecManager(),
+                transport="ipc",
+                ip=socket_prefix,
+            )
+            self.km.start_kernel(stderr=log, cwd=cwd)
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            try:
+                self.kc.wait_for_ready(timeout=startup_timeout)
+                self._ensure_iopub_up()
+            except RuntimeError:
+                self.stop()
+                raise
 
     class MystNotebookFile(IPyNbFile):
         @property
@@ -49,6 +87,31 @@ def _notebook_file_class():
                 out.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(jupytext.read(self.path), out)
             return legacy_path(out)
+
+        def setup(self):
+            """Start the kernel as nbval does, retrying a start that dies (see above)."""
+            kernel_name = self.nb.metadata.get("kernelspec", {}).get("name", "python3")
+            log_path = Path(str(self.fspath)).with_suffix(".kernel.log")
+            for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+                with open(log_path, "w") as log:
+                    try:
+                        self.kernel = LoggedKernel(
+                            kernel_name,
+                            cwd=str(self.fspath.dirname),
+                            startup_timeout=self.config.option.nbval_kernel_startup_timeout,
+                            log=log,
+                        )
+                        break
+                    except RuntimeError as error:
+                        stderr = log_path.read_text()[-2000:]
+                        if attempt == KERNEL_START_ATTEMPTS:
+                            raise RuntimeError(f"{error}; kernel stderr:\n{stderr}") from error
+                        warnings.warn(
+                            f"{self.path.name}: kernel start {attempt}/{KERNEL_START_ATTEMPTS} failed "
+                            f"({error}), retrying; kernel stderr:\n{stderr}",
+                            stacklevel=1,
+                        )
+            self.setup_sanitize_files()
 
     return MystNotebookFile
 
