@@ -47,7 +47,7 @@ $(MATHJAX):
 test: $(STAMP) $(LOSSLIB_STAMP) chromium $(MATHJAX)
 	$(BIN)/ruff check losslib tests benchmarks book/_ext conftest.py
 	$(BIN)/ruff format --check losslib tests benchmarks book/_ext conftest.py
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/intro.md

@@ -116,6 +116,30 @@ def _notebook_file_class():
     return MystNotebookFile
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """A chapter's cells share one kernel, so they must stay on one xdist worker.
+
+    ``pytest -n N`` alone spreads single tests over the workers ("load"); switch that to
+    "loadfile", which keeps every file (every chapter) on one worker.
+    """
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadfile"
+    if getattr(config.option, "dist", "no") == "loadfile":
+        # Hand out files in collection order (see below), not largest-first.
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Collect the book's build-and-browser tests first.
+
+    The strict build executes every chapter one after another and is the longest single
+    file; started first, it runs on one worker while the other takes the unit tests and
+    the chapters, instead of starting last and leaving a worker idle.
+    """
+    items.sort(key=lambda item: item.nodeid.split("::")[0] != "tests/test_book.py")
+
+
 def pytest_collect_file(file_path: Path, parent):
     if file_path.suffix != ".md" or not file_path.is_relative_to(ROOT / "book"):
         return None

@@ -181,9 +181,13 @@ def check_labels_in(name: str, tensor: torch.Tensor, allowed: Sequence[float]) -
     """Every value must be one of ``allowed`` (e.g. ``{-1, +1}``)."""
     if not _value_checks_enabled:
         return
-    ok = torch.zeros_like(tensor, dtype=torch.bool)
-    for value in allowed:
-        ok |= tensor == value
+    values = set(allowed)
+    if len(values) == 2 and min(values) == -max(values):  # {-a, +a}: one pass, |t| == a
+        ok = tensor.abs() == max(values)
+    else:
+        ok = torch.zeros_like(tensor, dtype=torch.bool)
+        for value in values:
+            ok |= tensor == value
     if not bool(ok.all()):
         bad = tensor[~ok].flatten()[:5].tolist()
         raise ValueError(f"{name} must hold labels in {set(allowed)}, got values such as {bad}")

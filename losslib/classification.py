@@ -451,6 +451,10 @@ def kl_divergence(
     V.check_same_shape("logits", logits, "target", target)
     V.check_probabilities("target", target)
     log_q = F.log_softmax(logits, dim=1)
+    if not target.requires_grad:
+        # torch's fused kernel computes the same xlogy(p, p) - p log q; only its gradient
+        # with respect to the target is NaN at p = 0, and none is asked for here.
+        return V.reduce(F.kl_div(log_q, target, reduction="none").sum(dim=1), reduction)
     # p log p with 0 log 0 = 0. xlogy(p, p) alone has a 0/0 = NaN gradient with respect to
     # the target at p = 0; feeding it 1 there keeps the value 0 and every gradient finite.
     safe = torch.where(target > 0, target, torch.ones_like(target))

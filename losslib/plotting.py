@@ -22,6 +22,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.patches import Patch
 
 #: Okabe & Ito (2008) colour-blind-safe palette, black first.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -62,6 +63,10 @@ def use_style() -> None:
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to(torch.float64).cpu().numpy()
+
+
+def _as_array(values) -> np.ndarray:
+    return _numpy(values) if isinstance(values, torch.Tensor) else np.asarray(values, dtype=float)
 
 
 def value_and_derivative(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -287,6 +292,66 @@ def heatmap(
     ax.grid(False)
     ax.set(xlabel=xlabel, ylabel=ylabel)
     bar = ax.figure.colorbar(image, ax=ax)
+    if colorbar_label:
+        bar.set_label(colorbar_label)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def surface(
+    values: torch.Tensor | np.ndarray,
+    xs: torch.Tensor | np.ndarray,
+    ys: torch.Tensor | np.ndarray,
+    *,
+    xlabel: str,
+    ylabel: str,
+    ax: plt.Axes | None = None,
+    title: str | None = None,
+    levels: int = 14,
+    colorbar_label: str | None = None,
+    highlight: torch.Tensor | np.ndarray | None = None,
+    highlight_label: str = "highlighted",
+) -> plt.Axes:
+    r"""A function of two parameters as filled contours, e.g. a loss over :math:`(w, b)`.
+
+    Args:
+        values: a ``[len(xs), len(ys)]`` grid, ``values[i, j] = f(xs[i], ys[j])`` (the
+            layout of ``torch.meshgrid(xs, ys, indexing="ij")``).
+        xs, ys: the grid's coordinates along the x and the y axis.
+        xlabel, ylabel: axis labels.
+        ax: the axes to draw on (default: a new figure).
+        title, colorbar_label: optional texts.
+        levels: the number of contour levels (``cividis``, colour-blind safe).
+        highlight: an optional boolean grid of the same shape; its true cells are hatched
+            and named ``highlight_label`` in the legend (e.g. where the surface is not convex).
+
+    Returns:
+        The axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 3.6))
+    v, x, y = _as_array(values), _as_array(xs), _as_array(ys)
+    if v.shape != (len(x), len(y)):
+        raise ValueError(f"values must have shape (len(xs), len(ys)) = {(len(x), len(y))}, got {v.shape}")
+    filled = ax.contourf(x, y, v.T, levels=levels, cmap="cividis")
+    ax.contour(x, y, v.T, levels=filled.levels, colors="white", linewidths=0.4, alpha=0.6)
+    ax.grid(False)
+    if highlight is not None:
+        mask = _as_array(highlight).astype(float)
+        if mask.shape != v.shape:
+            raise ValueError(f"highlight must have the shape of values {v.shape}, got {mask.shape}")
+        with mpl.rc_context({"hatch.color": PALETTE[1], "hatch.linewidth": 0.8}):
+            ax.contourf(x, y, mask.T, levels=[0.5, 1.5], colors="none", hatches=["////"])
+        ax.contour(x, y, mask.T, levels=[0.5], colors=PALETTE[1], linewidths=1.4)
+        ax.legend(
+            handles=[Patch(facecolor="none", edgecolor=PALETTE[1], hatch="////", label=highlight_label)],
+            loc="upper left",
+            framealpha=0.9,
+            frameon=True,
+        )
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    bar = ax.figure.colorbar(filled, ax=ax)
     if colorbar_label:
         bar.set_label(colorbar_label)
     if title:

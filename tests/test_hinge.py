@@ -124,7 +124,8 @@ def test_binary_hinge_is_the_two_class_multiclass_hinge():
 @pytest.mark.parametrize("fn", BINARY, ids=lambda f: f.__name__)
 def test_labels_outside_plus_minus_one_raise(fn):
     s = scores(4)
-    for bad in ([0.0, 1.0, 1.0, 0.0], [1.0, -1.0, 2.0, 1.0], [0.5, 1.0, -1.0, 1.0]):
+    bads = ([0.0, 1.0, 1.0, 0.0], [1.0, -1.0, 2.0, 1.0], [0.5, 1.0, -1.0, 1.0], [1.0, -2.0, 1.0, 1.0])
+    for bad in bads + ([1.0, float("nan"), 1.0, -1.0], [-float("inf"), 1.0, 1.0, 1.0]):
         with pytest.raises(ValueError, match=r"target must hold labels in"):
             fn(s, torch.tensor(bad, dtype=torch.float64))
     with pytest.raises(ValueError, match="target must have the shape of scores"):

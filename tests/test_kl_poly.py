@@ -148,6 +148,24 @@ def test_zeros_in_target_with_extreme_logits_in_float32():
     assert torch.isfinite(gz).all() and torch.isfinite(gp).all()
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+def test_target_with_and_without_gradient_take_paths_that_agree(scale):
+    """A target without gradient takes torch's fused kl_div; one with gradient, the xlogy form."""
+    g = torch.Generator().manual_seed(3)
+    z = scale * torch.randn(6, 5, 3, generator=g, dtype=torch.float64)
+    p = torch.softmax(torch.randn(6, 5, 3, generator=g, dtype=torch.float64), 1)
+    p[0, :, 0] = torch.tensor([0.0, 1.0, 0.0, 0.0, 0.0], dtype=torch.float64)  # zeros in the target
+    values, grads = [], []
+    for target_grad in (False, True):
+        zz, pp = z.clone().requires_grad_(True), p.clone().requires_grad_(target_grad)
+        loss = losslib.kl_divergence(zz, pp, reduction="none")
+        values.append(loss.detach())
+        grads.append(torch.autograd.grad(loss.sum(), zz)[0])
+    torch.testing.assert_close(values[0], values[1])
+    torch.testing.assert_close(grads[0], grads[1])
+    assert torch.isfinite(values[0]).all() and torch.isfinite(grads[0]).all()
+
+
 # ---------------------------------------------------------------------------- PolyLoss
 
 
