@@ -36,16 +36,15 @@ def _work_dtype(dtype: torch.dtype) -> torch.dtype:
 def _overlap(
     probs: torch.Tensor, target: torch.Tensor, squared: bool
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per sample and class ``[N, C]``: intersection, denominator and the target's mass."""
+    r"""Per sample and class ``[N, C]``: :math:`\sum_i p_i g_i` and the two terms of the
+    denominator, :math:`\sum_i p_i^2, \sum_i g_i^2` (``squared``) or :math:`\sum_i p_i, \sum_i g_i`."""
     dims = tuple(range(2, probs.dim()))
     work = _work_dtype(probs.dtype)
     p, g = probs.to(work), target.to(work)
     intersection = (p * g).sum(dims)
     if squared:
-        denominator = (p * p).sum(dims) + (g * g).sum(dims)
-    else:
-        denominator = p.sum(dims) + g.sum(dims)
-    return intersection, denominator, g.detach().sum(dims)
+        return intersection, (p * p).sum(dims), (g * g).sum(dims)
+    return intersection, p.sum(dims), g.sum(dims)
 
 
 @register(
@@ -95,8 +94,8 @@ def dice_loss(
     ``[N, C, 1, ...]`` is squeezed to ``[N, C]``.
     """
     _check_masks(probs, target, smooth, reduction)
-    intersection, denominator, _ = _overlap(probs, target, squared)
-    loss = 1.0 - (2.0 * intersection + smooth) / (denominator + smooth)
+    intersection, predicted, truth = _overlap(probs, target, squared)
+    loss = 1.0 - (2.0 * intersection + smooth) / (predicted + truth + smooth)
     return V.reduce(loss.to(probs.dtype), reduction)
 
 
@@ -144,7 +143,9 @@ def generalized_dice_loss(
     :cite:p:`cardoso2022monai` (output ``[N, 1, ...]`` squeezed to ``[N]``).
     """
     _check_masks(probs, target, smooth, reduction)
-    intersection, denominator, volume = _overlap(probs, target, squared=False)
+    intersection, predicted, volume = _overlap(probs, target, squared=False)
+    denominator = predicted + volume
+    volume = volume.detach()  # the weights are constants
     weight = torch.reciprocal(volume * volume)
     empty = torch.isinf(weight)
     weight = torch.where(empty, torch.zeros_like(weight), weight)
