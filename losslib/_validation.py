@@ -163,7 +163,7 @@ def check_class_indices(name: str, target: torch.Tensor, num_classes: int) -> No
     """Class indices must lie in ``[0, C)``."""
     if not _value_checks_enabled:
         return
-    low, high = torch.stack(torch.aminmax(target)).tolist()  # one synchronisation
+    low, high = (bound.item() for bound in torch.aminmax(target))  # one pass
     if low < 0 or high >= num_classes:
         raise ValueError(f"{name} must hold class indices in [0, {num_classes}), got values in [{low}, {high}]")
 
@@ -172,25 +172,28 @@ def check_probabilities(name: str, tensor: torch.Tensor) -> None:
     """Values must lie in ``[0, 1]`` (NaNs are not checked; they propagate)."""
     if not _value_checks_enabled:
         return
-    low, high = torch.stack(torch.aminmax(tensor.detach())).tolist()
+    low, high = (bound.item() for bound in torch.aminmax(tensor.detach()))
     if low < 0.0 or high > 1.0:
         raise ValueError(f"{name} must hold probabilities in [0, 1], got values in [{low}, {high}]")
 
 
 def check_labels_in(name: str, tensor: torch.Tensor, allowed: Sequence[float]) -> None:
     """Every value must be one of ``allowed`` (e.g. ``{-1, +1}``)."""
-    if not _value_checks_enabled:
+    if not _value_checks_enabled or tensor.numel() == 0:
         return
     values = set(allowed)
-    if len(values) == 2 and min(values) == -max(values):  # {-a, +a}: one pass, |t| == a
-        ok = tensor.abs() == max(values)
-    else:
-        ok = torch.zeros_like(tensor, dtype=torch.bool)
-        for value in values:
-            ok |= tensor == value
+    if len(values) == 2 and min(values) == -max(values):  # {-a, +a}: the range of |t| is [a, a]
+        low, high = (bound.item() for bound in torch.aminmax(tensor.detach().abs()))
+        if not low == high == max(values):  # NaN fails too
+            bad = tensor[tensor.abs() != max(values)].flatten()[:5].tolist()
+            raise ValueError(f"{name} must hold labels in {values}, got values such as {bad}")
+        return
+    ok = torch.zeros_like(tensor, dtype=torch.bool)
+    for value in values:
+        ok |= tensor == value
     if not bool(ok.all()):
         bad = tensor[~ok].flatten()[:5].tolist()
-        raise ValueError(f"{name} must hold labels in {set(allowed)}, got values such as {bad}")
+        raise ValueError(f"{name} must hold labels in {values}, got values such as {bad}")
 
 
 def check_greater_than(name: str, tensor: torch.Tensor, bound: float) -> None:
