@@ -270,6 +270,14 @@ def linear_boundary(
     return ax
 
 
+def _colour_bar_and_title(ax: plt.Axes, mappable, colorbar_label: str | None, title: str | None) -> None:
+    bar = ax.figure.colorbar(mappable, ax=ax)
+    if colorbar_label:
+        bar.set_label(colorbar_label)
+    if title:
+        ax.set_title(title)
+
+
 def heatmap(
     matrix: torch.Tensor | np.ndarray,
     *,
@@ -291,11 +299,7 @@ def heatmap(
     image = ax.imshow(m, cmap="cividis", vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
     ax.grid(False)
     ax.set(xlabel=xlabel, ylabel=ylabel)
-    bar = ax.figure.colorbar(image, ax=ax)
-    if colorbar_label:
-        bar.set_label(colorbar_label)
-    if title:
-        ax.set_title(title)
+    _colour_bar_and_title(ax, image, colorbar_label, title)
     return ax
 
 
@@ -351,11 +355,7 @@ def surface(
             frameon=True,
         )
     ax.set(xlabel=xlabel, ylabel=ylabel)
-    bar = ax.figure.colorbar(filled, ax=ax)
-    if colorbar_label:
-        bar.set_label(colorbar_label)
-    if title:
-        ax.set_title(title)
+    _colour_bar_and_title(ax, filled, colorbar_label, title)
     return ax
 
 

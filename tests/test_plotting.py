@@ -75,3 +75,10 @@ def test_surface_rejects_a_grid_of_the_wrong_shape(which):
     kwargs[which] = torch.zeros(5, 4)
     with pytest.raises(ValueError, match=which):
         plotting.surface(kwargs["values"], xs, ys, xlabel="x", ylabel="y", highlight=kwargs["highlight"])
+
+
+def test_heatmap_labels_its_axes_and_colour_bar():
+    ax = plotting.heatmap(torch.eye(3), xlabel="column", ylabel="row", colorbar_label="similarity", title="S")
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("column", "row", "S")
+    colour_bar_axes = [a for a in ax.figure.axes if a is not ax]
+    assert [a.get_ylabel() for a in colour_bar_axes] == ["similarity"]
