@@ -48,7 +48,7 @@ def _notebook_file_class():
     import nbformat
     from _pytest.compat import legacy_path
     from jupyter_client.manager import KernelManager
-    from nbval.kernel import NbvalKernelspecManager, RunningKernel
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager, RunningKernel
     from nbval.plugin import IPyNbFile
 
     class LoggedKernel(RunningKernel):
@@ -89,8 +89,13 @@ def _notebook_file_class():
             return legacy_path(out)
 
         def setup(self):
-            """Start the kernel as nbval does, retrying a start that dies (see above)."""
-            kernel_name = self.nb.metadata.get("kernelspec", {}).get("name", "python3")
+            """Start the kernel as nbval does, retrying a start that dies (see above).
+
+            The kernel is the Python running the tests (the venv's), whatever ``python3``
+            kernelspec the user may have installed elsewhere, unless ``--nbval-kernel-name``
+            names another.
+            """
+            kernel_name = self.config.option.nbval_kernel_name or CURRENT_ENV_KERNEL_NAME
             log_path = Path(str(self.fspath)).with_suffix(".kernel.log")
             for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
                 with open(log_path, "w") as log:
