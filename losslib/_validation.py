@@ -177,23 +177,14 @@ def check_probabilities(name: str, tensor: torch.Tensor) -> None:
         raise ValueError(f"{name} must hold probabilities in [0, 1], got values in [{low}, {high}]")
 
 
-def check_labels_in(name: str, tensor: torch.Tensor, allowed: Sequence[float]) -> None:
-    """Every value must be one of ``allowed`` (e.g. ``{-1, +1}``)."""
+def check_sign_labels(name: str, tensor: torch.Tensor) -> None:
+    """Every value must be -1 or +1: the range of ``|t|`` is ``[1, 1]`` (one reduction)."""
     if not _value_checks_enabled or tensor.numel() == 0:
         return
-    values = set(allowed)
-    if len(values) == 2 and min(values) == -max(values):  # {-a, +a}: the range of |t| is [a, a]
-        low, high = (bound.item() for bound in torch.aminmax(tensor.detach().abs()))
-        if not low == high == max(values):  # NaN fails too
-            bad = tensor[tensor.abs() != max(values)].flatten()[:5].tolist()
-            raise ValueError(f"{name} must hold labels in {values}, got values such as {bad}")
-        return
-    ok = torch.zeros_like(tensor, dtype=torch.bool)
-    for value in values:
-        ok |= tensor == value
-    if not bool(ok.all()):
-        bad = tensor[~ok].flatten()[:5].tolist()
-        raise ValueError(f"{name} must hold labels in {values}, got values such as {bad}")
+    low, high = (bound.item() for bound in torch.aminmax(tensor.detach().abs()))
+    if not low == high == 1.0:  # NaN fails too
+        bad = tensor[tensor.abs() != 1.0].flatten()[:5].tolist()
+        raise ValueError(f"{name} must hold labels in {{-1.0, 1.0}}, got values such as {bad}")
 
 
 def check_greater_than(name: str, tensor: torch.Tensor, bound: float) -> None:

@@ -21,8 +21,6 @@ __all__ = [
     "multiclass_hinge_loss",
 ]
 
-_LABELS = (-1.0, 1.0)
-
 
 def _binary_margin(scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Validate ``scores`` / ``target`` and return the margin ``t * s`` in the scores' dtype."""
@@ -30,7 +28,7 @@ def _binary_margin(scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     V.check_floating("target", target)
     V.check_nonempty("scores", scores)
     V.check_same_shape("scores", scores, "target", target)
-    V.check_labels_in("target", target, _LABELS)
+    V.check_sign_labels("target", target)
     return target.to(scores.dtype) * scores
 
 

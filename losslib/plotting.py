@@ -166,8 +166,8 @@ def curves(
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 3.4))
     for i, (label, ys) in enumerate(series.items()):
-        ys = _numpy(ys) if isinstance(ys, torch.Tensor) else np.asarray(ys)
-        xs = np.arange(len(ys)) if x is None else (_numpy(x) if isinstance(x, torch.Tensor) else np.asarray(x))
+        ys = _as_array(ys)
+        xs = np.arange(len(ys)) if x is None else _as_array(x)
         ax.plot(xs, ys, label=label, **_style_of(i))
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if logy:
@@ -295,7 +295,7 @@ def heatmap(
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 3.6))
-    m = _numpy(matrix) if isinstance(matrix, torch.Tensor) else np.asarray(matrix)
+    m = _as_array(matrix)
     image = ax.imshow(m, cmap="cividis", vmin=vmin, vmax=vmax, aspect="auto", interpolation="nearest")
     ax.grid(False)
     ax.set(xlabel=xlabel, ylabel=ylabel)
