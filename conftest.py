@@ -38,6 +38,23 @@ def toc_docnames() -> list[str]:
     return re.findall(r"(?:file|root):\s*(\S+)", (ROOT / "_toc.yml").read_text())
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, and only if the file holds something else.
+
+    Every xdist worker collects every chapter, so two processes convert the same chapter
+    at the same time. A plain write truncates the file first, and the other worker can read
+    it empty (seen in CI: ``NotJSONError: Notebook does not appear to be JSON: ''``). Writing
+    a private temporary file and renaming it over ``path`` means a reader sees either the
+    old notebook or the new one, never a partial one.
+    """
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _notebook_file_class():
     """nbval's notebook collector, reading a MyST chapter converted by jupytext.
 
@@ -83,9 +100,9 @@ def _notebook_file_class():
         def fspath(self):
             docname = self.path.relative_to(ROOT).with_suffix("").as_posix()
             out = NOTEBOOKS / f"{docname}.ipynb"
-            if not out.exists() or out.stat().st_mtime < self.path.stat().st_mtime:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(jupytext.read(self.path), out)
+            if not getattr(self, "_converted", False):
+                _write_if_changed(out, nbformat.writes(jupytext.read(self.path)))
+                self._converted = True
             return legacy_path(out)
 
         def setup(self):
