@@ -7,6 +7,8 @@ elementwise.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -144,8 +146,11 @@ def rmse_loss(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """
     _check_pair(input, target)
     mse = F.mse_loss(input, target)  # fused: the fast path
-    if not torch.isinf(mse):
-        return _safe_sqrt(mse)
+    value = mse.item()  # one scalar read picks the branch
+    if value == 0.0:
+        return _safe_sqrt(mse)  # gradient 0, not nan, at zero error
+    if not math.isinf(value):
+        return mse.sqrt()  # also propagates a nan
     e = input - target
     scale = e.detach().abs().amax()
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
