@@ -84,6 +84,37 @@ def _ge2e(n, g, d=64):
     return (torch.randn(speakers, utterances, d, generator=g),), {}
 
 
+def _ranking_lists(n, g, items=20):
+    rows = _rows(n, items)
+    relevance = torch.randint(0, 5, (rows, items), generator=g)
+    return (torch.randn(rows, items, generator=g), relevance), {}
+
+
+def _sign_lists(n, g, items=20):
+    (scores, relevance), _ = _ranking_lists(n, g, items)
+    return (scores, torch.where(relevance > 1, 1.0, -1.0)), {}
+
+
+def _bpr(n, g, k=4):
+    rows = _rows(n, k + 1)
+    return (torch.randn(rows, generator=g), torch.randn(rows, k, generator=g)), {}
+
+
+def _in_batch(n, g):
+    side = max(2, int(math.sqrt(n)))  # B = D = sqrt(n): the B x B similarities hold n numbers
+    return (torch.randn(side, side, generator=g), torch.randn(side, side, generator=g)), {}
+
+
+def _triplets(n, g, d=32):
+    rows = _rows(n, 3 * d)
+    return tuple(torch.randn(rows, d, generator=g) for _ in range(3)), {}
+
+
+def _margin_pairs(n, g):
+    (x1, x2), _ = _pair(n, g)
+    return (x1, x2, torch.randint(0, 2, (n,), generator=g).float() * 2 - 1), {}
+
+
 # ------------------------------------------------------------------ references
 
 
@@ -161,6 +192,78 @@ def _huber_formula(e, delta=1.0):
     return torch.where(a <= delta, 0.5 * e**2, delta * (a - 0.5 * delta))
 
 
+def _sentence_transformers_mnr(scale=20.0):
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    loss = MultipleNegativesRankingLoss(model=None, scale=scale)  # the embeddings path needs no model
+    return lambda a, p: loss.compute_loss_from_embeddings([a, p], labels=None)
+
+
+def _pair_terms(scores, relevance):
+    diffs = scores[:, :, None] - scores[:, None, :]
+    return diffs, relevance[:, :, None] > relevance[:, None, :]
+
+
+def _per_list_pair_mean(terms, pairs):
+    count = pairs.sum((1, 2))
+    per_list = (terms * pairs).sum((1, 2)) / count.clamp(min=1)
+    return per_list.sum() / (count > 0).sum()
+
+
+def _ranknet_formula(s, r):
+    diffs, pairs = _pair_terms(s, r)
+    return _per_list_pair_mean(F.softplus(-diffs), pairs)
+
+
+def _pairwise_hinge_formula(s, r, margin=1.0):
+    diffs, pairs = _pair_terms(s, r)
+    return _per_list_pair_mean(torch.relu(margin - diffs), pairs)
+
+
+def _soft_pairwise_formula(s, y):
+    n = s.shape[1]
+    pairs = ~torch.eye(n, dtype=torch.bool).expand(s.shape[0], n, n)
+    return _per_list_pair_mean(F.softplus(-y[:, :, None] * (s[:, :, None] - s[:, None, :])), pairs)
+
+
+def _listnet_formula(s, r):
+    return -(torch.softmax(r.to(s.dtype), -1) * torch.log_softmax(s, -1)).sum(-1).mean()
+
+
+def _listmle_formula(s, r):
+    order = torch.sort(r, dim=-1, descending=True, stable=True).indices
+    ordered = s.gather(-1, order)
+    return -(ordered - torch.logcumsumexp(ordered.flip(-1), -1).flip(-1)).sum(-1).mean()
+
+
+def _lambda_rank_rax(s, r):
+    # rax pairwise_logistic_loss with dcg_lambdaweight(normalize=True), transcribed; / N per list
+    n = s.shape[1]
+    ranks = torch.argsort(torch.argsort(s.detach(), dim=-1, descending=True, stable=True), dim=-1) + 1
+    gains = torch.exp2(r.to(s.dtype)) - 1
+    ideal = (torch.sort(gains, -1, descending=True).values / torch.log2(torch.arange(2, n + 2.0))).sum(-1)
+    gains = gains / ideal[:, None]
+    discounts = 1 / torch.log2(1 + ranks.to(s.dtype))
+    weights = (gains[:, :, None] - gains[:, None, :]).abs() * (discounts[:, :, None] - discounts[:, None, :]).abs()
+    diffs, pairs = _pair_terms(s, r)
+    return (weights * F.softplus(-diffs) * pairs).sum() / pairs.any(-1).any(-1).sum()
+
+
+def _approx_ndcg_allrank(s, r, eps=1e-10):
+    # allRank's approxNDCGLoss without padding, transcribed
+    s_sorted, idx = s.sort(descending=True, dim=-1)
+    rel = r.to(s.dtype)
+    true_by_pred = rel.gather(1, idx)
+    n = s.shape[1]
+    discounts = torch.log2(1.0 + torch.arange(1, n + 1, dtype=s.dtype))[None, :]
+    max_dcg = ((torch.pow(2, rel.sort(descending=True, dim=-1).values) - 1) / discounts).sum(-1).clamp(min=eps)
+    gains = (torch.pow(2, true_by_pred) - 1) / max_dcg[:, None]
+    diffs = s_sorted[:, :, None] - s_sorted[:, None, :]
+    off_diagonal = ~torch.eye(n, dtype=torch.bool)
+    approx_pos = 1.0 + (off_diagonal * torch.sigmoid(-diffs).clamp(min=eps)).sum(-1)
+    return -(gains / torch.log2(1.0 + approx_pos)).sum(-1).mean()
+
+
 SPECS: dict[str, Spec] = {
     "binary_cross_entropy": Spec(
         lambda n, g: ((torch.rand(n, generator=g) * 0.98 + 0.01, _binary(n, g)[0][1]), {}),
@@ -222,4 +325,15 @@ SPECS: dict[str, Spec] = {
         lambda x, y: torch.maximum(0.5 * (y - x), (0.5 - 1) * (y - x)).mean(),
         "formula",
     ),
+    "bpr_loss": Spec(_bpr, lambda p, q: -F.logsigmoid(p[:, None] - q).mean(), "formula", (0, 1)),
+    "multiple_negatives_ranking_loss": Spec(_in_batch, _sentence_transformers_mnr(), "third-party", (0, 1)),
+    "pairwise_logistic_loss": Spec(_ranking_lists, _ranknet_formula, "formula"),
+    "pairwise_hinge_loss": Spec(_ranking_lists, _pairwise_hinge_formula, "formula"),
+    "soft_pairwise_loss": Spec(_sign_lists, _soft_pairwise_formula, "formula"),
+    "margin_ranking_loss": Spec(_margin_pairs, F.margin_ranking_loss, "torch built-in", (0, 1)),
+    "triplet_margin_loss": Spec(_triplets, F.triplet_margin_loss, "torch built-in", (0, 1, 2)),
+    "listnet_loss": Spec(_ranking_lists, _listnet_formula, "formula"),
+    "listmle_loss": Spec(_ranking_lists, _listmle_formula, "formula"),
+    "lambda_rank_loss": Spec(_ranking_lists, _lambda_rank_rax, "formula (rax's)"),
+    "approx_ndcg_loss": Spec(_ranking_lists, _approx_ndcg_allrank, "formula (allRank's)"),
 }

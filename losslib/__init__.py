@@ -11,6 +11,8 @@ from .classification import *  # noqa: F403
 from .classification import __all__ as _classification
 from .hinge import *  # noqa: F403
 from .hinge import __all__ as _hinge
+from .ranking import *  # noqa: F403
+from .ranking import __all__ as _ranking
 from .registry import LossEntry, catalogue, entry
 from .regression import *  # noqa: F403
 from .regression import __all__ as _regression
@@ -31,4 +33,5 @@ __all__ = [
     *_angular,
     *_segmentation,
     *_regression,
+    *_ranking,
 ]

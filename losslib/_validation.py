@@ -267,3 +267,39 @@ def check_min_size(name: str, tensor: torch.Tensor, dim: int, minimum: int, what
     names them, e.g. ``"speakers"``)."""
     if tensor.shape[dim] < minimum:
         raise ValueError(f"{name} must have at least {minimum} {what} (dim {dim}), got shape {tuple(tensor.shape)}")
+
+
+# ------------------------------------------------------------ ranking lists (always on)
+
+
+def check_real_tensor(name: str, tensor: torch.Tensor) -> None:
+    """A tensor of real numbers: floating or integer (e.g. relevance grades), not bool or complex."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.dtype == torch.bool or tensor.is_complex():
+        raise TypeError(f"{name} must hold real numbers (floating or integer), got dtype {tensor.dtype}")
+
+
+def check_list_scores(name: str, scores: torch.Tensor) -> None:
+    """Scores of lists are floating ``[..., N]`` with at least one list and one item."""
+    check_floating(name, scores)
+    check_min_dim(name, scores, 1, "[..., N] (the last dim holds the items of one list)")
+    check_nonempty(name, scores)
+
+
+def check_where(where: torch.Tensor | None, scores: torch.Tensor) -> None:
+    """``where`` is ``None`` or a bool tensor of the scores' shape."""
+    if where is None:
+        return
+    if not isinstance(where, torch.Tensor) or where.dtype != torch.bool:
+        got = where.dtype if isinstance(where, torch.Tensor) else type(where).__name__
+        raise TypeError(f"where must be a bool tensor (True = the item takes part), got {got}")
+    check_same_shape("scores", scores, "where", where)
+
+
+def check_positive_int(name: str, value: object) -> None:
+    """``value`` must be an int ``>= 1`` (not bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
