@@ -177,14 +177,20 @@ def _pml_reference(kind: str, margin, scale):
 
 
 def _monai(kind: str):
-    from monai.losses import DiceLoss, GeneralizedDiceLoss
+    cache: dict = {}
 
-    fn = (
-        DiceLoss(squared_pred=True, smooth_nr=1e-5, smooth_dr=1e-5)
-        if kind == "dice"
-        else GeneralizedDiceLoss(smooth_nr=1e-5, smooth_dr=1e-5)
-    )
-    return lambda p, g: fn(p, g)
+    def ref(p, g):
+        if "loss" not in cache:  # imported on first use: MONAI takes seconds to import
+            from monai.losses import DiceLoss, GeneralizedDiceLoss
+
+            cache["loss"] = (
+                DiceLoss(squared_pred=True, smooth_nr=1e-5, smooth_dr=1e-5)
+                if kind == "dice"
+                else GeneralizedDiceLoss(smooth_nr=1e-5, smooth_dr=1e-5)
+            )
+        return cache["loss"](p, g)
+
+    return ref
 
 
 def _huber_formula(e, delta=1.0):
@@ -193,10 +199,16 @@ def _huber_formula(e, delta=1.0):
 
 
 def _sentence_transformers_mnr(scale=20.0):
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    cache: dict = {}
 
-    loss = MultipleNegativesRankingLoss(model=None, scale=scale)  # the embeddings path needs no model
-    return lambda a, p: loss.compute_loss_from_embeddings([a, p], labels=None)
+    def ref(a, p):
+        if "loss" not in cache:  # imported on first use: sentence-transformers takes seconds to import
+            from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+            cache["loss"] = MultipleNegativesRankingLoss(model=None, scale=scale)  # no model needed
+        return cache["loss"].compute_loss_from_embeddings([a, p], labels=None)
+
+    return ref
 
 
 def _pair_terms(scores, relevance):

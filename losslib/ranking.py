@@ -46,30 +46,39 @@ def _check_lists(scores: torch.Tensor, relevance: torch.Tensor, where: torch.Ten
     V.check_where(where, scores)
 
 
-def _valid_items(scores: torch.Tensor, where: torch.Tensor | None) -> torch.Tensor:
-    return torch.ones_like(scores, dtype=torch.bool) if where is None else where
-
-
-def _masked(values: torch.Tensor, valid: torch.Tensor, fill: float) -> torch.Tensor:
+def _masked(values: torch.Tensor, valid: torch.Tensor | None, fill: float) -> torch.Tensor:
     """``values`` with the invalid items replaced by ``fill``: they get no gradient and
-    whatever they held (padding, ``inf``, NaN) never reaches the loss."""
+    whatever they held (padding, ``inf``, NaN) never reaches the loss. ``valid=None``: all."""
+    if valid is None:
+        return values
     return torch.where(valid, values, torch.full((), fill, dtype=values.dtype, device=values.device))
 
 
-def _valid_pairs(valid: torch.Tensor) -> torch.Tensor:
-    """``[..., N, N]``: both items of the pair (i, j) are valid."""
-    return valid.unsqueeze(-1) & valid.unsqueeze(-2)
+def _valid_pairs(valid: torch.Tensor | None) -> torch.Tensor | None:
+    """``[..., N, N]``: both items of the pair (i, j) are valid (``None``: every pair)."""
+    return None if valid is None else valid.unsqueeze(-1) & valid.unsqueeze(-2)
 
 
-def _preferred_pairs(relevance: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+def _preferred_pairs(relevance: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
     """``[..., N, N]``: item i is strictly more relevant than item j, both valid."""
-    return (relevance.unsqueeze(-1) > relevance.unsqueeze(-2)) & _valid_pairs(valid)
+    pairs = relevance.unsqueeze(-1) > relevance.unsqueeze(-2)
+    return pairs if valid is None else pairs & _valid_pairs(valid)
 
 
-def _score_differences(scores: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """``[..., N, N]`` with entry (i, j) equal to :math:`s_i - s_j` (invalid items read as 0)."""
+def _distinct_pairs(scores: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    """``[..., N, N]``: the pairs i != j of valid items."""
+    n = scores.shape[-1]
+    off_diagonal = ~torch.eye(n, dtype=torch.bool, device=scores.device)
+    pairs = off_diagonal.expand(*scores.shape, n) if valid is None else off_diagonal & _valid_pairs(valid)
+    return pairs
+
+
+def _score_gaps(scores: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    """``[..., N, N]`` with entry (i, j) equal to :math:`s_j - s_i`, how far j scores above i
+    (invalid items read as 0). The pair losses are functions of it: RankNet's is
+    ``softplus(gap)``."""
     s = _masked(scores, valid, 0.0)
-    return s.unsqueeze(-1) - s.unsqueeze(-2)
+    return s.unsqueeze(-2) - s.unsqueeze(-1)
 
 
 def _row_sums(terms: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
@@ -94,12 +103,20 @@ def _reduce_lists(per_list: torch.Tensor, counted: torch.Tensor, reduction: str)
     return V.reduce(per_list, reduction)
 
 
-def _has_preference(relevance: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+def _has_preference(relevance: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
     """Per list: some valid item is more relevant than another (O(N), no pair matrix)."""
-    rel = relevance if relevance.is_floating_point() else relevance.to(torch.float64)
-    high = _masked(rel, valid, float("-inf")).amax(-1)
-    low = _masked(rel, valid, float("inf")).amin(-1)
+    if valid is None:
+        low, high = torch.aminmax(relevance, dim=-1)  # one pass
+    else:
+        high = _masked(relevance, valid, _extreme(relevance.dtype, highest=False)).amax(-1)
+        low = _masked(relevance, valid, _extreme(relevance.dtype, highest=True)).amin(-1)
     return high > low
+
+
+def _extreme(dtype: torch.dtype, *, highest: bool) -> float | int:
+    """The largest or smallest finite value of ``dtype`` (floating or integer)."""
+    info = torch.finfo(dtype) if dtype.is_floating_point else torch.iinfo(dtype)
+    return info.max if highest else info.min
 
 
 def _work_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -291,9 +308,9 @@ def pairwise_logistic_loss(
     """
     V.check_reduction(reduction)
     _check_lists(scores, relevance, where, "relevance")
-    valid = _valid_items(scores, where)
+    valid = where
     pairs = _preferred_pairs(relevance, valid)
-    per_list, counted = _mean_over_pairs(F.softplus(-_score_differences(scores, valid)), pairs)
+    per_list, counted = _mean_over_pairs(F.softplus(_score_gaps(scores, valid)), pairs)
     return _reduce_lists(per_list, counted, reduction)
 
 
@@ -334,9 +351,9 @@ def pairwise_hinge_loss(
     V.check_reduction(reduction)
     V.check_real("margin", margin)
     _check_lists(scores, relevance, where, "relevance")
-    valid = _valid_items(scores, where)
+    valid = where
     pairs = _preferred_pairs(relevance, valid)
-    per_list, counted = _mean_over_pairs(F.relu(margin - _score_differences(scores, valid)), pairs)
+    per_list, counted = _mean_over_pairs(F.relu(margin + _score_gaps(scores, valid)), pairs)
     return _reduce_lists(per_list, counted, reduction)
 
 
@@ -378,12 +395,10 @@ def soft_pairwise_loss(
     """
     V.check_reduction(reduction)
     _check_lists(scores, labels, where, "labels")
-    valid = _valid_items(scores, where)
+    valid = where
     V.check_sign_labels("labels", _masked(labels, valid, 1))
-    n = scores.shape[-1]
-    pairs = _valid_pairs(valid) & ~torch.eye(n, dtype=torch.bool, device=scores.device)
-    margins = _masked(labels.to(scores.dtype), valid, 0.0).unsqueeze(-1) * _score_differences(scores, valid)
-    per_list, counted = _mean_over_pairs(F.softplus(-margins), pairs)
+    y = labels.to(scores.dtype).unsqueeze(-1)  # y_i along the rows of the gaps s_j - s_i
+    per_list, counted = _mean_over_pairs(F.softplus(y * _score_gaps(scores, valid)), _distinct_pairs(scores, valid))
     return _reduce_lists(per_list, counted, reduction)
 
 
@@ -548,10 +563,11 @@ def listnet_loss(
     V.check_real("temperature", temperature)
     V.check_positive("temperature", temperature)
     _check_lists(scores, relevance, where, "relevance")
-    valid = _valid_items(scores, where)
-    lowest = torch.finfo(scores.dtype).min  # exp(lowest - max) == 0, and no inf - inf
+    valid = where
+    lowest = _extreme(scores.dtype, highest=False)  # exp(lowest - max) == 0, and no inf - inf
     target = torch.softmax(_masked(relevance.to(scores.dtype), valid, lowest), dim=-1)
-    log_q = torch.log_softmax(_masked(scores / temperature, valid, lowest), dim=-1)
+    scaled = scores if temperature == 1 else scores / temperature
+    log_q = torch.log_softmax(_masked(scaled, valid, lowest), dim=-1)
     terms = _masked(target * log_q, valid, 0.0)
     counted = _has_preference(relevance, valid)
     per_list = _masked(-terms.sum(-1), counted, 0.0)
@@ -596,14 +612,14 @@ def listmle_loss(
     """
     V.check_reduction(reduction)
     _check_lists(scores, relevance, where, "relevance")
-    valid = _valid_items(scores, where)
-    rel = relevance if relevance.is_floating_point() else relevance.to(torch.float64)
-    order = torch.sort(_masked(rel, valid, float("-inf")), dim=-1, descending=True, stable=True).indices
-    lowest = torch.finfo(scores.dtype).min
-    sorted_scores = torch.gather(_masked(scores, valid, lowest), -1, order)
-    sorted_valid = torch.gather(valid, -1, order)
+    valid = where
+    # invalid items sort last; their order among themselves does not matter (they add
+    # exp(lowest) = 0 to every sum and no term of their own)
+    key = _masked(relevance, valid, _extreme(relevance.dtype, highest=False))
+    order = torch.sort(key, dim=-1, descending=True, stable=True).indices
+    sorted_scores = torch.gather(_masked(scores, valid, _extreme(scores.dtype, highest=False)), -1, order)
     tail_lse = torch.logcumsumexp(sorted_scores.flip(-1), dim=-1).flip(-1)
-    terms = _masked(sorted_scores - tail_lse, sorted_valid, 0.0)
+    terms = _masked(sorted_scores - tail_lse, None if valid is None else torch.gather(valid, -1, order), 0.0)
     counted = _has_preference(relevance, valid)
     per_list = _masked(-terms.sum(-1), counted, 0.0)
     return _reduce_lists(per_list, counted, reduction)
@@ -654,7 +670,7 @@ def lambda_rank_loss(
     if k is not None:
         V.check_positive_int("k", k)
     _check_lists(scores, relevance, where, "relevance")
-    valid = _valid_items(scores, where)
+    valid = where
     _check_nonnegative_relevance(relevance, valid)
     pairs = _preferred_pairs(relevance, valid)
     with torch.no_grad():
@@ -666,7 +682,7 @@ def lambda_rank_loss(
             discounts.unsqueeze(-1) - discounts.unsqueeze(-2)
         ).abs()
         weights = (delta / ideal[..., None, None]).to(scores.dtype)
-    terms = weights * F.softplus(-_score_differences(scores, valid))
+    terms = weights * F.softplus(_score_gaps(scores, valid))
     counted = pairs.any(-1).any(-1)
     return _reduce_lists(_sum_over_pairs(terms, pairs), counted, reduction)
 
@@ -714,13 +730,10 @@ def approx_ndcg_loss(
     V.check_real("temperature", temperature)
     V.check_positive("temperature", temperature)
     _check_lists(scores, relevance, where, "relevance")
-    valid = _valid_items(scores, where)
+    valid = where
     _check_nonnegative_relevance(relevance, valid)
-    n = scores.shape[-1]
-    others = _valid_pairs(valid) & ~torch.eye(n, dtype=torch.bool, device=scores.device)
-    # entry (i, j) of -_score_differences is s_j - s_i
-    beaten_by = torch.sigmoid(-_score_differences(scores, valid) / temperature)
-    smooth_ranks = 1.0 + _row_sums(beaten_by, others)
+    beaten_by = torch.sigmoid(_score_gaps(scores, valid) / temperature)  # (i, j): σ((s_j - s_i) / T)
+    smooth_ranks = 1.0 + _row_sums(beaten_by, _distinct_pairs(scores, valid))
     gains = _gains(relevance, valid, scores.dtype)
     with torch.no_grad():
         ideal = _ideal_dcg(_gains(relevance, valid, _work_dtype(scores.dtype)), None)

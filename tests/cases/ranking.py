@@ -45,7 +45,9 @@ def _pairs(rel):
 
 def ref_bpr(pos, neg):
     negs = neg.to(torch.float64).reshape(pos.shape[0], -1).tolist()
-    out = [sum(-math.log(1 / (1 + math.exp(-(p - q)))) for q in row) / len(row) for p, row in zip(pos.tolist(), negs)]
+    out = []
+    for p, row in zip(pos.tolist(), negs, strict=True):
+        out.append(sum(-math.log(1 / (1 + math.exp(-(p - q)))) for q in row) / len(row))
     return torch.tensor(out, dtype=torch.float64)
 
 
@@ -54,7 +56,7 @@ def ref_mnr(anchors, positives, *, hard_negatives=None, scale=20.0):
     a, c = anchors.to(torch.float64).tolist(), candidates.to(torch.float64).tolist()
 
     def cos(u, v):
-        dot = sum(x * y for x, y in zip(u, v))
+        dot = sum(x * y for x, y in zip(u, v, strict=True))
         return dot / (math.sqrt(sum(x * x for x in u)) * math.sqrt(sum(y * y for y in v)))
 
     out = []
@@ -95,7 +97,7 @@ def ref_listnet(scores, relevance, *, temperature=1.0):
     for s, rel in _lists(scores, relevance):
         p = [math.exp(r) / sum(math.exp(x) for x in rel) for r in rel]
         z = sum(math.exp(x / temperature) for x in s)
-        out.append(-sum(pi * math.log(math.exp(si / temperature) / z) for pi, si in zip(p, s)))
+        out.append(-sum(pi * math.log(math.exp(si / temperature) / z) for pi, si in zip(p, s, strict=True)))
     return torch.tensor(out, dtype=torch.float64)
 
 
