@@ -88,6 +88,19 @@ def test_download_button_offers_the_notebook(build_log):
     assert ".ipynb" in page, "the download menu should offer the .ipynb"
 
 
+@pytest.mark.book
+def test_buttons_of_the_build_follow_the_repository_setting(build_log):
+    """The pages of this build have the repository and launch buttons of `repository.url`."""
+    from test_links import button_problems, configured_url, is_notebook
+
+    url = configured_url()
+    docs = toc_docnames()
+    problems = []
+    for doc in docs:
+        problems += [f"{doc}: {p}" for p in button_problems(HTML / f"{doc}.html", url, is_notebook(doc))]
+    assert not problems, "\n".join(problems[:40])
+
+
 # --------------------------------------------------------------------------- browser
 
 
