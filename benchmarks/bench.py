@@ -36,7 +36,8 @@ def _with_grad(args: tuple, grad_args: tuple[int, ...]) -> list:
 
 def _step(fn, args, kwargs, grad_args) -> None:
     loss = fn(*args, **kwargs)
-    loss.backward()
+    if loss.requires_grad:  # targets (returns, advantages) carry no gradient: forward only
+        loss.backward()
     for i in grad_args:
         args[i].grad = None
 

@@ -115,6 +115,38 @@ def _margin_pairs(n, g):
     return (x1, x2, torch.randint(0, 2, (n,), generator=g).float() * 2 - 1), {}
 
 
+def _q_batch(n, g, a=6):
+    rows = _rows(n, 2 * a)
+    return (
+        torch.randn(rows, a, generator=g),
+        torch.randint(0, a, (rows,), generator=g),
+        torch.randn(rows, generator=g),
+        torch.randn(rows, a, generator=g),
+        torch.rand(rows, generator=g) < 0.1,
+    ), {}
+
+
+def _log_probs_advantages(n, g):
+    return (-torch.rand(n, generator=g) * 3, torch.randn(n, generator=g)), {}
+
+
+def _ppo_batch(n, g):
+    (log_probs, advantages), _ = _log_probs_advantages(n, g)
+    return (log_probs, log_probs + 0.3 * torch.randn(n, generator=g), advantages), {}
+
+
+def _rewards_no_ends(n, g, t=100):
+    rows = _rows(n, t)
+    return (torch.randn(rows, t, generator=g), torch.zeros(rows, t, dtype=torch.bool)), {}
+
+
+def _rollouts(n, g, t=100):
+    rows = _rows(n, 3 * t)
+    values = torch.randn(rows, t + 1, generator=g)
+    dones = torch.rand(rows, t, generator=g) < 0.05
+    return (torch.randn(rows, t, generator=g), values[:, :-1], values[:, 1:], dones), {}
+
+
 # ------------------------------------------------------------------ references
 
 
@@ -276,6 +308,44 @@ def _approx_ndcg_allrank(s, r, eps=1e-10):
     return -(gains / torch.log2(1.0 + approx_pos)).sum(-1).mean()
 
 
+def _dqn_mse_formula(q, a, r, nq, d, gamma=0.99):
+    # stable-baselines3's DQN target (dqn.py), with the squared error
+    with torch.no_grad():
+        target = r + (1 - d.float()) * gamma * nq.max(dim=1).values
+    return F.mse_loss(q.gather(1, a[:, None]).squeeze(1), target)
+
+
+def _ppo_sb3(lp, old, adv, clip_range=0.2):
+    # stable-baselines3's PPO policy loss (ppo.py), transcribed
+    ratio = torch.exp(lp - old)
+    return -torch.min(adv * ratio, adv * torch.clamp(ratio, 1 - clip_range, 1 + clip_range)).mean()
+
+
+def _returns_lfilter(rewards, dones, gamma=0.99):
+    # scipy's IIR filter y_t = r_t + γ y_{t+1}, run backwards in time (no episode ends)
+    from scipy.signal import lfilter
+
+    flipped = rewards.flip(-1).numpy()
+    return torch.from_numpy(lfilter([1.0], [1.0, -gamma], flipped, axis=-1).copy()).flip(-1)
+
+
+def _gae_sb3(rewards, values, next_values, dones, gamma=0.99, lam=0.95):
+    # stable-baselines3's RolloutBuffer, one environment per row (next_values = values[t + 1])
+    import numpy as np
+    from gymnasium import spaces
+    from stable_baselines3.common.buffers import RolloutBuffer
+
+    envs, t = rewards.shape
+    buffer = RolloutBuffer(t, spaces.Box(-1, 1, (1,)), spaces.Discrete(2), gamma=gamma, gae_lambda=lam, n_envs=envs)
+    buffer.rewards[:] = rewards.T.numpy()
+    buffer.values[:] = values.T.numpy()
+    starts = np.zeros((t, envs), dtype=np.float32)
+    starts[1:] = dones[:, :-1].T.numpy()
+    buffer.episode_starts[:] = starts
+    buffer.compute_returns_and_advantage(next_values[:, -1], dones[:, -1].numpy())
+    return torch.from_numpy(buffer.advantages.T.copy())
+
+
 SPECS: dict[str, Spec] = {
     "binary_cross_entropy": Spec(
         lambda n, g: ((torch.rand(n, generator=g) * 0.98 + 0.01, _binary(n, g)[0][1]), {}),
@@ -348,4 +418,9 @@ SPECS: dict[str, Spec] = {
     "listmle_loss": Spec(_ranking_lists, _listmle_formula, "formula"),
     "lambda_rank_loss": Spec(_ranking_lists, _lambda_rank_rax, "formula (rax's)"),
     "approx_ndcg_loss": Spec(_ranking_lists, _approx_ndcg_allrank, "formula (allRank's)"),
+    "q_value_loss": Spec(_q_batch, _dqn_mse_formula, "formula (stable-baselines3's)"),
+    "policy_gradient_loss": Spec(_log_probs_advantages, lambda lp, a: -(lp * a).mean(), "formula"),
+    "discounted_returns": Spec(_rewards_no_ends, _returns_lfilter, "third-party (scipy)", ()),
+    "gae_advantages": Spec(_rollouts, _gae_sb3, "third-party", ()),
+    "ppo_clip_loss": Spec(_ppo_batch, _ppo_sb3, "formula (stable-baselines3's)"),
 }

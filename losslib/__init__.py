@@ -16,6 +16,8 @@ from .ranking import __all__ as _ranking
 from .registry import LossEntry, catalogue, entry
 from .regression import *  # noqa: F403
 from .regression import __all__ as _regression
+from .rl import *  # noqa: F403
+from .rl import __all__ as _rl
 from .segmentation import *  # noqa: F403
 from .segmentation import __all__ as _segmentation
 
@@ -34,4 +36,5 @@ __all__ = [
     *_segmentation,
     *_regression,
     *_ranking,
+    *_rl,
 ]

@@ -303,3 +303,12 @@ def check_positive_int(name: str, value: object) -> None:
         raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
     if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def check_binary_values(name: str, tensor: torch.Tensor) -> None:
+    """Every value must be 0 or 1 (e.g. episode ends given as floats)."""
+    if not _value_checks_enabled or tensor.numel() == 0:
+        return
+    bad = tensor[(tensor != 0) & (tensor != 1)]
+    if bad.numel():
+        raise ValueError(f"{name} must hold 0 or 1 (or be a bool tensor), got values such as {bad[:5].tolist()}")

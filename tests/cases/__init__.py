@@ -42,6 +42,8 @@ class Case:
         per_example: ``reduction="none"`` returns one value per batch row (dim 0), so a
             permutation of the batch permutes the output.
         rtol, atol: tolerances of the reference comparison in float64.
+        differentiable: False for targets that must carry no gradient (returns,
+            advantages): the gradient tests then check that none reaches the output.
     """
 
     name: str
@@ -55,6 +57,7 @@ class Case:
     per_example: bool = True
     rtol: float = 1e-7
     atol: float = 1e-9
+    differentiable: bool = True
     extra: dict = field(default_factory=dict)
 
     @property
