@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JB_FLAGS := -W -n --keep-going
+# open_clip's loss.py is the CLIP / SigLIP reference; its dependencies (torchvision) are not wanted
+OPEN_CLIP := open-clip-torch==3.3.0
 
 .PHONY: lab book test lint unit notebooks build-check browser bench chromium clean help
 
@@ -16,6 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml jupyterlab-overri
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps $(OPEN_CLIP)
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)

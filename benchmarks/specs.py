@@ -147,6 +147,26 @@ def _rollouts(n, g, t=100):
     return (torch.randn(rows, t, generator=g), values[:, :-1], values[:, 1:], dones), {}
 
 
+def _pairs_similar(n, g, d=32):
+    rows = _rows(n, 2 * d)
+    return (
+        torch.randn(rows, d, generator=g),
+        torch.randn(rows, d, generator=g),
+        torch.randint(0, 2, (rows,), generator=g).float(),
+    ), {}
+
+
+def _normalised_proxies(n, g, d=32, c=10):
+    rows = _rows(n, d)
+    x = F.normalize(torch.randn(rows, d, generator=g), dim=1)
+    return (x, torch.randint(0, c, (rows,), generator=g), F.normalize(torch.randn(c, d, generator=g), dim=1)), {}
+
+
+def _labelled_features(n, g, c=10):
+    (x, _), _ = _in_batch(n, g)
+    return (x, torch.randint(0, c, (x.shape[0],), generator=g)), {}
+
+
 # ------------------------------------------------------------------ references
 
 
@@ -346,6 +366,102 @@ def _gae_sb3(rewards, values, next_values, dones, gamma=0.99, lam=0.95):
     return torch.from_numpy(buffer.advantages.T.copy())
 
 
+def _lazy(build):
+    """A reference built on first use (its library takes seconds to import)."""
+    cache: dict = {}
+
+    def ref(*args, **kwargs):
+        if "fn" not in cache:
+            cache["fn"] = build()
+        return cache["fn"](*args, **kwargs)
+
+    return ref
+
+
+def _pml_contrastive():
+    from pytorch_metric_learning import distances, losses
+    from pytorch_metric_learning.reducers import DoNothingReducer
+
+    loss = losses.ContrastiveLoss(
+        pos_margin=0.0,
+        neg_margin=1.0,
+        distance=distances.LpDistance(normalize_embeddings=False),
+        reducer=DoNothingReducer(),
+    )
+
+    def ref(x1, x2, similar):
+        b = x1.shape[0]
+        pos, neg = similar.nonzero().squeeze(1), (similar == 0).nonzero().squeeze(1)
+        out = loss(torch.cat([x1, x2]), indices_tuple=(pos, pos + b, neg, neg + b))
+        # Hadsell's loss is half the square of pml's per-pair hinge
+        return 0.5 * (out["pos_loss"]["losses"].pow(2).sum() + out["neg_loss"]["losses"].pow(2).sum()) / b
+
+    return ref
+
+
+def _pml_pair_views(name, **kwargs):
+    def build():
+        from pytorch_metric_learning import distances, losses
+
+        if name == "NPairsLoss":
+            kwargs["distance"] = distances.DotProductSimilarity(normalize_embeddings=False)
+        loss = getattr(losses, name)(**kwargs)
+        return lambda a, b: loss(torch.cat([a, b]), torch.arange(a.shape[0]).repeat(2))
+
+    return _lazy(build)
+
+
+def _pml_proxy_nca():
+    from pytorch_metric_learning import losses
+
+    cache: dict = {}
+
+    def ref(x, y, proxies):
+        key = proxies.shape
+        if key not in cache:
+            cache[key] = losses.ProxyNCALoss(num_classes=proxies.shape[0], embedding_size=proxies.shape[1])
+        cache[key].proxies.data = proxies.detach()
+        return cache[key](x, y)
+
+    return ref
+
+
+def _pml_supcon():
+    from pytorch_metric_learning import losses
+
+    return losses.SupConLoss(temperature=0.1)
+
+
+def _info_nce():
+    from info_nce import info_nce
+
+    return lambda q, k: info_nce(q, k, temperature=0.1)
+
+
+def _open_clip(kind):
+    def build():
+        import importlib.metadata
+        import importlib.util
+
+        files = importlib.metadata.files("open-clip-torch") or []
+        path = next(f.locate() for f in files if str(f).endswith("open_clip/loss.py"))
+        spec = importlib.util.spec_from_file_location("open_clip_loss", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if kind == "clip":
+            loss = module.ClipLoss()
+            return lambda x, y: loss(F.normalize(x, dim=1), F.normalize(y, dim=1), 1 / 0.07)
+        loss = module.SigLipLoss()
+        return lambda x, y: loss(F.normalize(x, dim=1), F.normalize(y, dim=1), 10.0, -10.0)
+
+    return _lazy(build)
+
+
+def _angular_triplet_formula(a, p, n, margin=0.5):
+    theta_ap = torch.acos(F.cosine_similarity(a, p).clamp(-1, 1))
+    return F.relu(F.cosine_similarity(a, n) - torch.cos((theta_ap + margin).clamp(max=math.pi))).mean()
+
+
 SPECS: dict[str, Spec] = {
     "binary_cross_entropy": Spec(
         lambda n, g: ((torch.rand(n, generator=g) * 0.98 + 0.01, _binary(n, g)[0][1]), {}),
@@ -423,4 +539,13 @@ SPECS: dict[str, Spec] = {
     "discounted_returns": Spec(_rewards_no_ends, _returns_lfilter, "third-party (scipy)", ()),
     "gae_advantages": Spec(_rollouts, _gae_sb3, "third-party", ()),
     "ppo_clip_loss": Spec(_ppo_batch, _ppo_sb3, "formula (stable-baselines3's)"),
+    "contrastive_loss": Spec(_pairs_similar, _lazy(_pml_contrastive), "third-party", (0, 1)),
+    "angular_triplet_loss": Spec(_triplets, _angular_triplet_formula, "formula", (0, 1, 2)),
+    "n_pair_loss": Spec(_in_batch, _pml_pair_views("NPairsLoss"), "third-party", (0, 1)),
+    "info_nce_loss": Spec(_in_batch, _lazy(_info_nce), "third-party", (0, 1)),
+    "nt_xent_loss": Spec(_in_batch, _pml_pair_views("NTXentLoss", temperature=0.5), "third-party", (0, 1)),
+    "proxy_nca_loss": Spec(_normalised_proxies, _lazy(_pml_proxy_nca), "third-party", (0, 2)),
+    "supervised_contrastive_loss": Spec(_labelled_features, _lazy(_pml_supcon), "third-party"),
+    "clip_loss": Spec(_in_batch, _open_clip("clip"), "third-party", (0, 1)),
+    "siglip_loss": Spec(_in_batch, _open_clip("siglip"), "third-party", (0, 1)),
 }

@@ -9,6 +9,8 @@ from .angular import *  # noqa: F403
 from .angular import __all__ as _angular
 from .classification import *  # noqa: F403
 from .classification import __all__ as _classification
+from .embedding import *  # noqa: F403
+from .embedding import __all__ as _embedding
 from .hinge import *  # noqa: F403
 from .hinge import __all__ as _hinge
 from .ranking import *  # noqa: F403
@@ -36,5 +38,6 @@ __all__ = [
     *_segmentation,
     *_regression,
     *_ranking,
+    *_embedding,
     *_rl,
 ]

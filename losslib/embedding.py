@@ -1,0 +1,514 @@
+r"""Embedding losses: contrastive and metric learning, InfoNCE and its descendants.
+
+Pairwise: :func:`contrastive_loss` (Hadsell et al.). Triplets on the sphere:
+:func:`angular_triplet_loss`. Proxies: :func:`proxy_nca_loss`. In-batch softmax losses:
+:func:`n_pair_loss`, :func:`info_nce_loss`, :func:`nt_xent_loss` (SimCLR),
+:func:`supervised_contrastive_loss`, :func:`clip_loss`; and the sigmoid loss of SigLIP,
+:func:`siglip_loss`, which needs no batch-wide softmax.
+
+The softmax losses are written with ``log_softmax`` / ``cross_entropy`` of the scaled
+similarities, so a temperature of 0.01 (logits up to 100, beyond float32's ``exp``) stays
+finite; masked entries (an anchor's own similarity) are set to the dtype's lowest finite
+value, not to ``-inf``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from . import _validation as V
+from .registry import register
+
+__all__ = [
+    "contrastive_loss",
+    "angular_triplet_loss",
+    "n_pair_loss",
+    "info_nce_loss",
+    "nt_xent_loss",
+    "proxy_nca_loss",
+    "supervised_contrastive_loss",
+    "clip_loss",
+    "siglip_loss",
+]
+
+
+def _check_embeddings(name: str, tensor: torch.Tensor) -> None:
+    V.check_floating(name, tensor)
+    V.check_ndim(name, tensor, 2, "[B, D]")
+    V.check_nonempty(name, tensor)
+
+
+def _check_pair_of_batches(first: str, a: torch.Tensor, second: str, b: torch.Tensor) -> None:
+    _check_embeddings(first, a)
+    _check_embeddings(second, b)
+    V.check_same_shape(first, a, second, b)
+
+
+def _check_temperature(temperature: float) -> None:
+    V.check_real("temperature", temperature)
+    V.check_positive("temperature", temperature)
+
+
+def _safe_sqrt(x: torch.Tensor) -> torch.Tensor:
+    """:math:`\\sqrt{x}` for ``x >= 0`` with the value 0 and the (sub)gradient 0 at ``x = 0``
+    (a plain ``sqrt`` has an infinite derivative there, and ``0 · inf`` is NaN)."""
+    positive = x > 0
+    return torch.where(positive, torch.where(positive, x, torch.ones_like(x)).sqrt(), torch.zeros_like(x))
+
+
+def _without_self(logits: torch.Tensor) -> torch.Tensor:
+    """Square logits with the diagonal (an anchor with itself) set to the lowest finite value."""
+    eye = torch.eye(logits.shape[0], dtype=torch.bool, device=logits.device)
+    return logits.masked_fill(eye, torch.finfo(logits.dtype).min)
+
+
+def _normalized(x: torch.Tensor) -> torch.Tensor:
+    return F.normalize(x, dim=-1)
+
+
+@register(
+    family="embedding",
+    summary="Contrastive loss ½ s d² + ½ (1 - s) max(0, m - d)² of a pair, s = 1 for a similar pair.",
+    cite="hadsell2006dimensionality",
+    chapter="embeddings/contrastive",
+    reference="pytorch_metric_learning.losses.ContrastiveLoss",
+)
+def contrastive_loss(
+    x1: torch.Tensor,
+    x2: torch.Tensor,
+    similar: torch.Tensor,
+    *,
+    margin: float = 1.0,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Contrastive (pairwise) loss of Hadsell, Chopra and LeCun.
+
+    .. math::
+        \ell = \tfrac12\, s\, d^2 + \tfrac12\, (1 - s)\, \max(0,\ m - d)^2,
+        \qquad d = \lVert x_1 - x_2 \rVert_2
+
+    with :math:`s = 1` for a similar pair and :math:`s = 0` for a dissimilar one (the
+    convention of this library: the paper writes :math:`Y = 0` for similar pairs). At
+    :math:`d = 0` the distance has value and gradient 0 (a safe square root).
+
+    Args:
+        x1: embeddings ``[B, D]``.
+        x2: the other embedding of each pair, ``[B, D]``.
+        similar: ``[B]``, 1 (or True) for a similar pair, 0 for a dissimilar one.
+        margin: :math:`m > 0`, the distance beyond which dissimilar pairs cost nothing.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``).
+
+    Returns:
+        The loss, a scalar unless ``reduction="none"``.
+
+    Reference: :cite:t:`hadsell2006dimensionality`. Equivalent: half the square of
+    pytorch-metric-learning's ``ContrastiveLoss(pos_margin=0, neg_margin=m)`` per pair,
+    with ``LpDistance(normalize_embeddings=False)`` (its default normalises and its reducer
+    averages only the non-zero terms).
+    """
+    V.check_reduction(reduction)
+    V.check_real("margin", margin)
+    V.check_positive("margin", margin)
+    _check_pair_of_batches("x1", x1, "x2", x2)
+    if similar.dtype != torch.bool:
+        V.check_real_tensor("similar", similar)
+    V.check_shape("similar", similar, (x1.shape[0],), "[B]")
+    if similar.dtype != torch.bool:
+        V.check_binary_values("similar", similar)
+    s = similar.to(x1.dtype)
+    squared = (x1 - x2).pow(2).sum(-1)
+    push = F.relu(margin - _safe_sqrt(squared))
+    loss = 0.5 * s * squared + 0.5 * (1 - s) * push**2
+    return V.reduce(loss, reduction)
+
+
+@register(
+    family="embedding",
+    summary="Angular-margin triplet loss max(0, cos θ_an - cos(min(θ_ap + m, π))) on the sphere.",
+    cite="wang2017deep",
+    chapter="embeddings/angular-npair-proxy",
+    reference=None,
+)
+def angular_triplet_loss(
+    anchor: torch.Tensor,
+    positive: torch.Tensor,
+    negative: torch.Tensor,
+    *,
+    margin: float = 0.5,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Angular-margin triplet loss.
+
+    .. math::
+        \ell = \max\bigl(0,\ \cos\theta_{an} - \cos(\min(\theta_{ap} + m,\ \pi))\bigr)
+
+    with :math:`\theta` the angles between the anchor and the positive / negative: zero
+    once the negative is at least :math:`m` radians farther from the anchor than the
+    positive. :math:`\cos(\theta_{ap} + m) = \cos\theta_{ap}\cos m - \sin\theta_{ap}\sin m`
+    is computed from the cosine with a safe square root for the sine, so the gradient is
+    finite at :math:`\cos\theta = \pm 1` (where ``acos`` has an infinite derivative).
+
+    Args:
+        anchor: ``[B, D]``.
+        positive: ``[B, D]``, same class as the anchor.
+        negative: ``[B, D]``, another class.
+        margin: :math:`m \in (0, \pi]` in radians.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``).
+
+    Returns:
+        The loss, a scalar unless ``reduction="none"``.
+
+    Reference: the angular view of the triplet of :cite:t:`wang2017deep`, with an additive
+    angular margin as in ArcFace; no library implements this form (the tests transcribe it
+    with ``acos``).
+    """
+    V.check_reduction(reduction)
+    V.check_real("margin", margin)
+    V.check_in_interval("margin", margin, 0.0, math.pi, closed=True)
+    V.check_positive("margin", margin)
+    _check_pair_of_batches("anchor", anchor, "positive", positive)
+    _check_embeddings("negative", negative)
+    V.check_same_shape("anchor", anchor, "negative", negative)
+    cos_ap = F.cosine_similarity(anchor, positive, dim=-1)
+    cos_an = F.cosine_similarity(anchor, negative, dim=-1)
+    sin_ap = _safe_sqrt(1 - cos_ap**2)
+    shifted = cos_ap * math.cos(margin) - sin_ap * math.sin(margin)
+    # θ_ap + m > π  <=>  cos θ_ap < cos(π - m) = -cos m: the target is then cos π = -1
+    target = torch.where(cos_ap < -math.cos(margin), torch.full_like(shifted, -1.0), shifted)
+    return V.reduce(F.relu(cos_an - target), reduction)
+
+
+@register(
+    family="embedding",
+    summary="N-pair loss log(1 + Σ_{j≠i} exp(a_i·p_j - a_i·p_i)) with the other positives as negatives.",
+    cite="sohn2016improved",
+    chapter="embeddings/angular-npair-proxy",
+    reference="pytorch_metric_learning.losses.NPairsLoss",
+)
+def n_pair_loss(anchors: torch.Tensor, positives: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
+    r"""Multi-class N-pair loss.
+
+    .. math::
+        \ell_i = \log\Bigl(1 + \sum_{j \ne i} e^{a_i^\top p_j - a_i^\top p_i}\Bigr)
+              = -\log \frac{e^{a_i^\top p_i}}{\sum_j e^{a_i^\top p_j}}
+
+    the cross-entropy of the dot products of anchor ``i`` with every positive, the matching
+    one being the class (dot products, no normalisation; the paper adds an L2 penalty on the
+    embeddings, which is weight decay of the outputs and not part of this loss).
+
+    Args:
+        anchors: ``[B, D]``, one anchor per class.
+        positives: ``[B, D]``, row ``i`` of the class of anchor ``i``.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``).
+
+    Returns:
+        The loss, a scalar unless ``reduction="none"``.
+
+    Reference: :cite:t:`sohn2016improved`. Equivalent: pytorch-metric-learning's
+    ``NPairsLoss(distance=DotProductSimilarity(normalize_embeddings=False))`` on
+    ``cat([anchors, positives])`` with labels ``cat([arange(B), arange(B)])`` (its default
+    distance normalises, giving cosines).
+    """
+    V.check_reduction(reduction)
+    _check_pair_of_batches("anchors", anchors, "positives", positives)
+    target = torch.arange(anchors.shape[0], device=anchors.device)
+    return V.reduce(F.cross_entropy(anchors @ positives.T, target, reduction="none"), reduction)
+
+
+@register(
+    family="embedding",
+    summary="InfoNCE: cross-entropy of cosine similarities / τ with the positive among the negatives.",
+    cite="oord2018representation",
+    chapter="embeddings/infonce",
+    reference="info_nce.info_nce",
+)
+def info_nce_loss(
+    query: torch.Tensor,
+    positive_key: torch.Tensor,
+    negative_keys: torch.Tensor | None = None,
+    *,
+    temperature: float = 0.1,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""InfoNCE (contrastive predictive coding) loss.
+
+    .. math::
+        \ell_i = -\log \frac{e^{\cos(q_i, k_i^+)/\tau}}
+                 {e^{\cos(q_i, k_i^+)/\tau} + \sum_{k^-} e^{\cos(q_i, k^-)/\tau}}
+
+    Negatives: the other rows' positive keys (``negative_keys=None``, in-batch), a shared set
+    ``[M, D]``, or a set per query ``[B, M, D]``. Explicit negatives are the only negatives
+    (the other rows' positives are then not added, as in info-nce-pytorch).
+
+    Args:
+        query: ``[B, D]``.
+        positive_key: ``[B, D]``, the positive of each query.
+        negative_keys: ``None``, ``[M, D]`` or ``[B, M, D]``.
+        temperature: :math:`\tau > 0`.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``).
+
+    Returns:
+        The loss, a scalar unless ``reduction="none"``.
+
+    Reference: :cite:t:`oord2018representation`. Equivalent: info-nce-pytorch's
+    ``info_nce`` (``negative_mode="unpaired"`` for ``[M, D]``, ``"paired"`` for ``[B, M, D]``).
+    """
+    V.check_reduction(reduction)
+    _check_temperature(temperature)
+    _check_pair_of_batches("query", query, "positive_key", positive_key)
+    q, k = _normalized(query), _normalized(positive_key)
+    if negative_keys is None:
+        logits = q @ k.T
+        target = torch.arange(q.shape[0], device=q.device)
+    else:
+        V.check_floating("negative_keys", negative_keys)
+        V.check_nonempty("negative_keys", negative_keys)
+        n = _normalized(negative_keys.to(q.dtype))
+        positive = (q * k).sum(-1, keepdim=True)
+        if negative_keys.dim() == 2 and negative_keys.shape[1] == q.shape[1]:
+            negative = q @ n.T
+        elif negative_keys.dim() == 3 and negative_keys.shape[0] == q.shape[0] and negative_keys.shape[2] == q.shape[1]:
+            negative = torch.einsum("bd,bmd->bm", q, n)
+        else:
+            raise ValueError(
+                f"negative_keys must have shape [M, D] or [B, M, D] with B, D = {tuple(q.shape)}, "
+                f"got shape {tuple(negative_keys.shape)}"
+            )
+        logits = torch.cat([positive, negative], dim=1)
+        target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
+    return V.reduce(F.cross_entropy(logits / temperature, target, reduction="none"), reduction)
+
+
+@register(
+    family="embedding",
+    summary="SimCLR's NT-Xent: 2B views, cosine / τ, softmax over the other 2B - 1 views.",
+    cite="chen2020simple",
+    chapter="embeddings/simclr",
+    reference="pytorch_metric_learning.losses.NTXentLoss",
+)
+def nt_xent_loss(
+    z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR.
+
+    .. math::
+        \ell_i = -\log \frac{e^{\cos(z_i, z_{j(i)})/\tau}}{\sum_{k \ne i} e^{\cos(z_i, z_k)/\tau}}
+
+    over the :math:`2B` views :math:`z = [z_1; z_2]`, where :math:`j(i)` is the other view of
+    the same example; every one of the 2B views is an anchor once.
+
+    Args:
+        z1: first views ``[B, D]``.
+        z2: second views ``[B, D]``, row ``i`` of the example of row ``i`` of ``z1``.
+        temperature: :math:`\tau > 0`.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[2B]``: the z1 anchors, then z2).
+
+    Returns:
+        The loss, a scalar unless ``reduction="none"``.
+
+    Reference: :cite:t:`chen2020simple`. Equivalent: pytorch-metric-learning's
+    ``NTXentLoss(temperature)`` on ``cat([z1, z2])`` with labels ``cat([arange(B), arange(B)])``.
+    """
+    V.check_reduction(reduction)
+    _check_temperature(temperature)
+    _check_pair_of_batches("z1", z1, "z2", z2)
+    b = z1.shape[0]
+    z = _normalized(torch.cat([z1, z2]))
+    logits = _without_self(z @ z.T / temperature)
+    index = torch.arange(b, device=z.device)
+    target = torch.cat([index + b, index])
+    return V.reduce(F.cross_entropy(logits, target, reduction="none"), reduction)
+
+
+@register(
+    family="embedding",
+    summary="Proxy-NCA: -log softmax over proxies of -‖x - p_c‖², the class proxy as the target.",
+    cite="movshovitz2017no",
+    chapter="embeddings/angular-npair-proxy",
+    reference="pytorch_metric_learning.losses.ProxyNCALoss",
+)
+def proxy_nca_loss(
+    embeddings: torch.Tensor, target: torch.Tensor, proxies: torch.Tensor, *, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Proxy-NCA loss.
+
+    .. math::
+        \ell = -\log \frac{e^{-\lVert x - p_y \rVert^2}}{\sum_{c} e^{-\lVert x - p_c \rVert^2}}
+
+    one learnable proxy per class stands for all its examples. The paper normalises the
+    embeddings and the proxies; this function takes them as given (normalise them first to
+    get the paper's loss, as pytorch-metric-learning does).
+
+    Args:
+        embeddings: ``[B, D]``.
+        target: class indices ``[B]`` in ``[0, C)``.
+        proxies: ``[C, D]``, one per class.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``).
+
+    Returns:
+        The loss, a scalar unless ``reduction="none"``.
+
+    Reference: :cite:t:`movshovitz2017no`. Equivalent: pytorch-metric-learning's
+    ``ProxyNCALoss`` on normalised embeddings and proxies.
+    """
+    V.check_reduction(reduction)
+    _check_embeddings("embeddings", embeddings)
+    _check_embeddings("proxies", proxies)
+    if proxies.shape[1] != embeddings.shape[1]:
+        raise ValueError(
+            f"proxies must have shape [C, D] with D = {embeddings.shape[1]}, got shape {tuple(proxies.shape)}"
+        )
+    V.check_integer("target", target)
+    V.check_shape("target", target, (embeddings.shape[0],), "[B]")
+    V.check_class_indices("target", target, proxies.shape[0])
+    squared = (embeddings.pow(2).sum(-1, keepdim=True) - 2 * embeddings @ proxies.T + proxies.pow(2).sum(-1)).clamp(
+        min=0
+    )
+    return V.reduce(F.cross_entropy(-squared, target, reduction="none"), reduction)
+
+
+@register(
+    family="embedding",
+    summary="Supervised contrastive loss (L_out): every same-label sample is a positive of the anchor.",
+    cite="khosla2020supervised",
+    chapter="embeddings/supcon-clip-siglip",
+    reference="pytorch_metric_learning.losses.SupConLoss",
+)
+def supervised_contrastive_loss(
+    features: torch.Tensor, labels: torch.Tensor, *, temperature: float = 0.1, reduction: str = "mean"
+) -> torch.Tensor:
+    r"""Supervised contrastive loss, the :math:`\mathcal L_{out}` form of Khosla et al.
+
+    .. math::
+        \ell_i = -\frac{1}{|P(i)|} \sum_{p \in P(i)}
+                 \log \frac{e^{z_i \cdot z_p/\tau}}{\sum_{a \ne i} e^{z_i \cdot z_a/\tau}}
+
+    on L2-normalised features, with :math:`P(i)` the other samples of anchor i's label. An
+    anchor without a positive gives 0 in ``"none"`` and is left out of ``"mean"`` (0 when no
+    anchor has a positive).
+
+    Args:
+        features: ``[B, D]`` (normalised inside).
+        labels: integer class labels ``[B]``.
+        temperature: :math:`\tau > 0`.
+        reduction: ``"mean"`` (over the anchors with a positive), ``"sum"`` or ``"none"`` (``[B]``).
+
+    Returns:
+        The loss, a scalar unless ``reduction="none"``.
+
+    Reference: :cite:t:`khosla2020supervised`. Equivalent: pytorch-metric-learning's
+    ``SupConLoss(temperature)`` (its reducer averages the non-zero anchor losses).
+    """
+    V.check_reduction(reduction)
+    _check_temperature(temperature)
+    _check_embeddings("features", features)
+    V.check_integer("labels", labels)
+    V.check_shape("labels", labels, (features.shape[0],), "[B]")
+    z = _normalized(features)
+    log_prob = F.log_softmax(_without_self(z @ z.T / temperature), dim=1)
+    eye = torch.eye(z.shape[0], dtype=torch.bool, device=z.device)
+    positives = (labels.unsqueeze(0) == labels.unsqueeze(1)) & ~eye
+    count = positives.sum(1)
+    total = torch.where(positives, log_prob, torch.zeros((), dtype=log_prob.dtype, device=z.device)).sum(1)
+    loss = -total / count.clamp(min=1).to(z.dtype)
+    if reduction == "mean":
+        return loss.sum() / (count > 0).sum().clamp(min=1).to(z.dtype)
+    return V.reduce(loss, reduction)
+
+
+@register(
+    family="embedding",
+    summary="CLIP's symmetric loss: image-to-text and text-to-image cross-entropy of cosines / τ.",
+    cite="radford2021learning",
+    chapter="embeddings/supcon-clip-siglip",
+    reference="open_clip.loss.ClipLoss",
+)
+def clip_loss(
+    image_features: torch.Tensor,
+    text_features: torch.Tensor,
+    *,
+    temperature: float = 0.07,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""CLIP's symmetric contrastive loss.
+
+    .. math::
+        L = X Y^\top / \tau, \qquad
+        \ell_i = \tfrac12\bigl[\mathrm{CE}(L_{i\cdot}, i) + \mathrm{CE}(L_{\cdot i}, i)\bigr]
+
+    with the rows of :math:`X` and :math:`Y` L2-normalised: image i must pick text i among
+    the batch's texts, and text i image i among the images.
+
+    Args:
+        image_features: ``[B, D]`` (normalised inside).
+        text_features: ``[B, D]``, row ``i`` paired with image ``i``.
+        temperature: :math:`\tau > 0` (CLIP learns :math:`\log(1/\tau)`, initialised at
+            :math:`\tau = 0.07`).
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``, one value per pair).
+
+    Returns:
+        The loss, a scalar unless ``reduction="none"``.
+
+    Reference: :cite:t:`radford2021learning`. Equivalent: open_clip's ``ClipLoss`` with
+    ``logit_scale = 1/τ`` on normalised features (``"mean"``).
+    """
+    V.check_reduction(reduction)
+    _check_temperature(temperature)
+    _check_pair_of_batches("image_features", image_features, "text_features", text_features)
+    logits = _normalized(image_features) @ _normalized(text_features).T / temperature
+    target = torch.arange(logits.shape[0], device=logits.device)
+    per_image = F.cross_entropy(logits, target, reduction="none")
+    per_text = F.cross_entropy(logits.T, target, reduction="none")
+    return V.reduce(0.5 * (per_image + per_text), reduction)
+
+
+@register(
+    family="embedding",
+    summary="SigLIP's pairwise sigmoid loss: -Σ_j log σ(z_ij (t x_i·y_j + b)), z = +1 on the diagonal.",
+    cite="zhai2023sigmoid",
+    chapter="embeddings/supcon-clip-siglip",
+    reference="open_clip.loss.SigLipLoss",
+)
+def siglip_loss(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    scale: float = 10.0,
+    bias: float = -10.0,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""SigLIP's sigmoid loss.
+
+    .. math::
+        \ell_i = -\sum_{j} \log \sigma\bigl(z_{ij}\,(t\, x_i^\top y_j + b)\bigr),
+        \qquad z_{ij} = +1 \text{ if } i = j \text{ else } -1
+
+    on L2-normalised rows: every pair (i, j) is an independent binary classification, so
+    no softmax over the batch is needed; the bias :math:`b` (initialised at -10) offsets the
+    B - 1 negatives per positive.
+
+    Args:
+        x: ``[B, D]`` (e.g. images; normalised inside).
+        y: ``[B, D]``, row ``i`` paired with row ``i`` of ``x``.
+        scale: :math:`t > 0` (SigLIP learns :math:`\log t`, initialised at :math:`t = 10`).
+        bias: :math:`b`, a finite real.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``, one value per row).
+
+    Returns:
+        The loss, a scalar unless ``reduction="none"``.
+
+    Reference: :cite:t:`zhai2023sigmoid`. Equivalent: open_clip's ``SigLipLoss`` with
+    ``logit_scale = t``, ``logit_bias = b`` on normalised features (its value, the sum over
+    all pairs divided by B, is this ``"mean"``).
+    """
+    V.check_reduction(reduction)
+    V.check_real("scale", scale)
+    V.check_positive("scale", scale)
+    V.check_real("bias", bias)
+    _check_pair_of_batches("x", x, "y", y)
+    logits = scale * (_normalized(x) @ _normalized(y).T) + bias
+    signs = 2 * torch.eye(logits.shape[0], dtype=logits.dtype, device=logits.device) - 1
+    return V.reduce(-F.logsigmoid(signs * logits).sum(1), reduction)
