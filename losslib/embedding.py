@@ -259,7 +259,7 @@ def info_nce_loss(
     V.check_reduction(reduction)
     _check_temperature(temperature)
     _check_pair_of_batches("query", query, "positive_key", positive_key)
-    q, k = _normalized(query), _normalized(positive_key)
+    q, k = _normalized(query) / temperature, _normalized(positive_key)  # scale B x D, not B x M
     if negative_keys is None:
         logits = q @ k.T
         target = torch.arange(q.shape[0], device=q.device)
@@ -279,7 +279,7 @@ def info_nce_loss(
             )
         logits = torch.cat([positive, negative], dim=1)
         target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
-    return V.reduce(F.cross_entropy(logits / temperature, target, reduction="none"), reduction)
+    return V.reduce(F.cross_entropy(logits, target, reduction="none"), reduction)
 
 
 @register(
@@ -458,7 +458,7 @@ def clip_loss(
     V.check_reduction(reduction)
     _check_temperature(temperature)
     _check_pair_of_batches("image_features", image_features, "text_features", text_features)
-    logits = _normalized(image_features) @ _normalized(text_features).T / temperature
+    logits = (_normalized(image_features) / temperature) @ _normalized(text_features).T
     target = torch.arange(logits.shape[0], device=logits.device)
     per_image = F.cross_entropy(logits, target, reduction="none")
     per_text = F.cross_entropy(logits.T, target, reduction="none")
