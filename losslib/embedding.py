@@ -509,6 +509,6 @@ def siglip_loss(
     V.check_positive("scale", scale)
     V.check_real("bias", bias)
     _check_pair_of_batches("x", x, "y", y)
-    logits = scale * (_normalized(x) @ _normalized(y).T) + bias
+    logits = (scale * _normalized(x)) @ _normalized(y).T + bias  # scale the B x D rows, not B x B
     signs = 2 * torch.eye(logits.shape[0], dtype=logits.dtype, device=logits.device) - 1
     return V.reduce(-F.logsigmoid(signs * logits).sum(1), reduction)

@@ -199,8 +199,10 @@ def bpr_loss(pos_scores: torch.Tensor, neg_scores: torch.Tensor, *, reduction: s
         )
     V.check_nonempty("neg_scores", neg_scores)
     negatives = neg_scores if neg_scores.dim() == 2 else neg_scores.unsqueeze(-1)
-    loss = F.softplus(negatives - pos_scores.unsqueeze(-1)).mean(-1)
-    return V.reduce(loss, reduction)
+    terms = F.softplus(negatives - pos_scores.unsqueeze(-1))
+    if reduction == "mean":  # every row has K terms: the mean of the row means is the mean
+        return terms.mean()
+    return V.reduce(terms.mean(-1), reduction)
 
 
 @register(
