@@ -147,8 +147,10 @@ def _rollouts(n, g, t=100):
     return (torch.randn(rows, t, generator=g), values[:, :-1], values[:, 1:], dones), {}
 
 
-def _pairs_similar(n, g, d=32):
-    rows = _rows(n, 2 * d)
+def _pairs_similar(n, g):
+    # rows = D = sqrt(n / 2): pytorch-metric-learning scores all 2B x 2B pairs before it picks
+    # the given ones, so B must stay moderate for its reference to fit in memory
+    rows = d = max(2, int(math.sqrt(n / 2)))
     return (
         torch.randn(rows, d, generator=g),
         torch.randn(rows, d, generator=g),
@@ -160,6 +162,13 @@ def _normalised_proxies(n, g, d=32, c=10):
     rows = _rows(n, d)
     x = F.normalize(torch.randn(rows, d, generator=g), dim=1)
     return (x, torch.randint(0, c, (rows,), generator=g), F.normalize(torch.randn(c, d, generator=g), dim=1)), {}
+
+
+def _two_views(n, g):
+    # B <= 256: pytorch-metric-learning's NTXentLoss builds a (2B)^3 tensor (32 GB at B = 1000)
+    b = min(max(2, int(math.sqrt(n))), 256)
+    d = max(2, n // b)
+    return (torch.randn(b, d, generator=g), torch.randn(b, d, generator=g)), {}
 
 
 def _labelled_features(n, g, c=10):
@@ -543,7 +552,7 @@ SPECS: dict[str, Spec] = {
     "angular_triplet_loss": Spec(_triplets, _angular_triplet_formula, "formula", (0, 1, 2)),
     "n_pair_loss": Spec(_in_batch, _pml_pair_views("NPairsLoss"), "third-party", (0, 1)),
     "info_nce_loss": Spec(_in_batch, _lazy(_info_nce), "third-party", (0, 1)),
-    "nt_xent_loss": Spec(_in_batch, _pml_pair_views("NTXentLoss", temperature=0.5), "third-party", (0, 1)),
+    "nt_xent_loss": Spec(_two_views, _pml_pair_views("NTXentLoss", temperature=0.5), "third-party", (0, 1)),
     "proxy_nca_loss": Spec(_normalised_proxies, _lazy(_pml_proxy_nca), "third-party", (0, 2)),
     "supervised_contrastive_loss": Spec(_labelled_features, _lazy(_pml_supcon), "third-party"),
     "clip_loss": Spec(_in_batch, _open_clip("clip"), "third-party", (0, 1)),
