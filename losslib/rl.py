@@ -42,6 +42,20 @@ def _continuing(dones: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return 1.0 - dones.to(like.dtype)
 
 
+def _backward_recursion(terms: torch.Tensor, decay: torch.Tensor) -> torch.Tensor:
+    r""":math:`x_t = \text{terms}_t + \text{decay}_t\, x_{t+1}` along the last dim, :math:`x_T = 0`.
+
+    One fused multiply-add per step, on time-major contiguous rows (a slice ``[..., t]`` of
+    the input would be strided)."""
+    b = terms.movedim(-1, 0).contiguous()
+    a = decay.movedim(-1, 0).contiguous()
+    out = torch.empty_like(b)
+    out[-1] = b[-1]
+    for t in range(b.shape[0] - 2, -1, -1):
+        torch.addcmul(b[t], a[t], out[t + 1], out=out[t])
+    return out.movedim(0, -1)
+
+
 def _check_time_series(names_and_tensors: list[tuple[str, torch.Tensor]], dones: torch.Tensor) -> None:
     first_name, first = names_and_tensors[0]
     for name, tensor in names_and_tensors:
@@ -221,13 +235,7 @@ def discounted_returns(rewards: torch.Tensor, dones: torch.Tensor, *, gamma: flo
     _check_discount("gamma", gamma)
     _check_time_series([("rewards", rewards)], dones)
     with torch.no_grad():
-        discounts = gamma * _continuing(dones, rewards)
-        returns = torch.empty_like(rewards)
-        following = torch.zeros_like(rewards[..., 0])
-        for t in range(rewards.shape[-1] - 1, -1, -1):
-            following = rewards[..., t] + discounts[..., t] * following
-            returns[..., t] = following
-    return returns
+        return _backward_recursion(rewards, gamma * _continuing(dones, rewards))
 
 
 @register(
@@ -277,13 +285,7 @@ def gae_advantages(
     with torch.no_grad():
         continuing = _continuing(dones, rewards)
         deltas = rewards + gamma * continuing * next_values.to(rewards.dtype) - values.to(rewards.dtype)
-        decay = gamma * lam * continuing
-        advantages = torch.empty_like(rewards)
-        following = torch.zeros_like(rewards[..., 0])
-        for t in range(rewards.shape[-1] - 1, -1, -1):
-            following = deltas[..., t] + decay[..., t] * following
-            advantages[..., t] = following
-    return advantages
+        return _backward_recursion(deltas, gamma * lam * continuing)
 
 
 @register(
