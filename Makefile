@@ -12,7 +12,7 @@ OPEN_CLIP := open-clip-torch==3.3.0
 help:
 	@echo "make book   build the site into _build/html (executes changed chapters only)"
 	@echo "make test   ruff, unit tests, nbval over every chapter, strict build, browser check"
-	@echo "make bench  time losslib against its reference implementations"
+	@echo "make bench  time losslib against its reference implementations (and the pairwise losses on one list of 2,000 items: time, peak memory)"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml jupyterlab-overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,7 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/pairwise_memory.py
 
 # Strict build into another folder (its own cache), e.g. while someone else builds _build.
 OUT ?= /tmp/jb-check

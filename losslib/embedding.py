@@ -215,7 +215,7 @@ def n_pair_loss(anchors: torch.Tensor, positives: torch.Tensor, *, reduction: st
     V.check_reduction(reduction)
     _check_pair_of_batches("anchors", anchors, "positives", positives)
     target = torch.arange(anchors.shape[0], device=anchors.device)
-    return V.reduce(F.cross_entropy(anchors @ positives.T, target, reduction="none"), reduction)
+    return F.cross_entropy(anchors @ positives.T, target, reduction=reduction)
 
 
 @register(
@@ -279,7 +279,7 @@ def info_nce_loss(
             )
         logits = torch.cat([positive, negative], dim=1)
         target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
-    return V.reduce(F.cross_entropy(logits, target, reduction="none"), reduction)
+    return F.cross_entropy(logits, target, reduction=reduction)
 
 
 @register(
@@ -320,7 +320,7 @@ def nt_xent_loss(
     logits = _without_self(z @ z.T / temperature)
     index = torch.arange(b, device=z.device)
     target = torch.cat([index + b, index])
-    return V.reduce(F.cross_entropy(logits, target, reduction="none"), reduction)
+    return F.cross_entropy(logits, target, reduction=reduction)
 
 
 @register(
@@ -367,7 +367,7 @@ def proxy_nca_loss(
     squared = (embeddings.pow(2).sum(-1, keepdim=True) - 2 * embeddings @ proxies.T + proxies.pow(2).sum(-1)).clamp(
         min=0
     )
-    return V.reduce(F.cross_entropy(-squared, target, reduction="none"), reduction)
+    return F.cross_entropy(-squared, target, reduction=reduction)
 
 
 @register(
@@ -460,9 +460,10 @@ def clip_loss(
     _check_pair_of_batches("image_features", image_features, "text_features", text_features)
     logits = (_normalized(image_features) / temperature) @ _normalized(text_features).T
     target = torch.arange(logits.shape[0], device=logits.device)
-    per_image = F.cross_entropy(logits, target, reduction="none")
-    per_text = F.cross_entropy(logits.T, target, reduction="none")
-    return V.reduce(0.5 * (per_image + per_text), reduction)
+    # torch's unweighted "mean" / "sum" are the plain ones, and the average of the two is linear
+    return 0.5 * (
+        F.cross_entropy(logits, target, reduction=reduction) + F.cross_entropy(logits.T, target, reduction=reduction)
+    )
 
 
 @register(

@@ -267,7 +267,7 @@ def multiple_negatives_ranking_loss(
         candidates = torch.cat([positives, hard_negatives.to(positives.dtype)])
     logits = scale * (F.normalize(anchors, dim=-1) @ F.normalize(candidates, dim=-1).T)
     target = torch.arange(anchors.shape[0], device=anchors.device)
-    return V.reduce(F.cross_entropy(logits, target, reduction="none"), reduction)
+    return F.cross_entropy(logits, target, reduction=reduction)
 
 
 @register(
