@@ -68,6 +68,15 @@ def reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
     return loss
 
 
+def reduce_counted(loss: torch.Tensor, counted: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Like :func:`reduce`, but ``"mean"`` averages only the entries where ``counted`` is True
+    (the others are 0 by definition: a ranking list without a preference, a SupCon anchor
+    without a positive); 0, not NaN, when none is counted."""
+    if reduction == "mean":
+        return loss.sum() / counted.sum().clamp(min=1).to(loss.dtype)
+    return reduce(loss, reduction)
+
+
 # ------------------------------------------------------------------------- always on
 
 

@@ -113,10 +113,9 @@ def contrastive_loss(
     V.check_real("margin", margin)
     V.check_positive("margin", margin)
     _check_pair_of_batches("x1", x1, "x2", x2)
-    if similar.dtype != torch.bool:
-        V.check_real_tensor("similar", similar)
     V.check_shape("similar", similar, (x1.shape[0],), "[B]")
-    if similar.dtype != torch.bool:
+    if similar.dtype != torch.bool:  # bool is 0/1 by construction
+        V.check_real_tensor("similar", similar)
         V.check_binary_values("similar", similar)
     s = similar.to(x1.dtype)
     squared = (x1 - x2).pow(2).sum(-1)
@@ -414,9 +413,7 @@ def supervised_contrastive_loss(
     count = positives.sum(1)
     total = torch.where(positives, log_prob, torch.zeros((), dtype=log_prob.dtype, device=z.device)).sum(1)
     loss = -total / count.clamp(min=1).to(z.dtype)
-    if reduction == "mean":
-        return loss.sum() / (count > 0).sum().clamp(min=1).to(z.dtype)
-    return V.reduce(loss, reduction)
+    return V.reduce_counted(loss, count > 0, reduction)
 
 
 @register(

@@ -96,13 +96,6 @@ def _mean_over_pairs(terms: torch.Tensor, pairs: torch.Tensor) -> tuple[torch.Te
     return _sum_over_pairs(terms, pairs) / count.clamp(min=1).to(terms.dtype), count > 0
 
 
-def _reduce_lists(per_list: torch.Tensor, counted: torch.Tensor, reduction: str) -> torch.Tensor:
-    """``"mean"`` over the lists that hold a preference only; ``"sum"`` and ``"none"`` as usual."""
-    if reduction == "mean":
-        return per_list.sum() / counted.sum().clamp(min=1).to(per_list.dtype)
-    return V.reduce(per_list, reduction)
-
-
 def _has_preference(relevance: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
     """Per list: some valid item is more relevant than another (O(N), no pair matrix)."""
     if valid is None:
@@ -313,7 +306,7 @@ def pairwise_logistic_loss(
     valid = where
     pairs = _preferred_pairs(relevance, valid)
     per_list, counted = _mean_over_pairs(F.softplus(_score_gaps(scores, valid)), pairs)
-    return _reduce_lists(per_list, counted, reduction)
+    return V.reduce_counted(per_list, counted, reduction)
 
 
 @register(
@@ -356,7 +349,7 @@ def pairwise_hinge_loss(
     valid = where
     pairs = _preferred_pairs(relevance, valid)
     per_list, counted = _mean_over_pairs(F.relu(margin + _score_gaps(scores, valid)), pairs)
-    return _reduce_lists(per_list, counted, reduction)
+    return V.reduce_counted(per_list, counted, reduction)
 
 
 @register(
@@ -401,7 +394,7 @@ def soft_pairwise_loss(
     V.check_sign_labels("labels", _masked(labels, valid, 1))
     y = labels.to(scores.dtype).unsqueeze(-1)  # y_i along the rows of the gaps s_j - s_i
     per_list, counted = _mean_over_pairs(F.softplus(y * _score_gaps(scores, valid)), _distinct_pairs(scores, valid))
-    return _reduce_lists(per_list, counted, reduction)
+    return V.reduce_counted(per_list, counted, reduction)
 
 
 @register(
@@ -573,7 +566,7 @@ def listnet_loss(
     terms = _masked(target * log_q, valid, 0.0)
     counted = _has_preference(relevance, valid)
     per_list = _masked(-terms.sum(-1), counted, 0.0)
-    return _reduce_lists(per_list, counted, reduction)
+    return V.reduce_counted(per_list, counted, reduction)
 
 
 @register(
@@ -624,7 +617,7 @@ def listmle_loss(
     terms = _masked(sorted_scores - tail_lse, None if valid is None else torch.gather(valid, -1, order), 0.0)
     counted = _has_preference(relevance, valid)
     per_list = _masked(-terms.sum(-1), counted, 0.0)
-    return _reduce_lists(per_list, counted, reduction)
+    return V.reduce_counted(per_list, counted, reduction)
 
 
 @register(
@@ -686,7 +679,7 @@ def lambda_rank_loss(
         weights = (delta / ideal[..., None, None]).to(scores.dtype)
     terms = weights * F.softplus(_score_gaps(scores, valid))
     counted = pairs.any(-1).any(-1)
-    return _reduce_lists(_sum_over_pairs(terms, pairs), counted, reduction)
+    return V.reduce_counted(_sum_over_pairs(terms, pairs), counted, reduction)
 
 
 @register(
@@ -743,4 +736,4 @@ def approx_ndcg_loss(
     ideal = torch.where(counted, ideal, torch.ones_like(ideal)).to(scores.dtype)
     dcg = (gains / torch.log2(1.0 + smooth_ranks)).sum(-1)
     per_list = _masked(-dcg / ideal, counted, 0.0)
-    return _reduce_lists(per_list, counted, reduction)
+    return V.reduce_counted(per_list, counted, reduction)
