@@ -321,3 +321,27 @@ def check_binary_values(name: str, tensor: torch.Tensor) -> None:
     bad = tensor[(tensor != 0) & (tensor != 1)]
     if bad.numel():
         raise ValueError(f"{name} must hold 0 or 1 (or be a bool tensor), got values such as {bad[:5].tolist()}")
+
+
+def check_bool(name: str, value: object) -> None:
+    """``value`` must be a bool (a switch such as ``gather``)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+
+
+def check_chunk_size(chunk_size: object) -> None:
+    """``chunk_size`` must be ``None`` (no chunking) or an int ``>= 1``."""
+    if chunk_size is not None:
+        check_positive_int("chunk_size", chunk_size)
+
+
+# ------------------------------------------- log-probabilities (switchable, alignment)
+
+
+def check_at_most(name: str, tensor: torch.Tensor, bound: float) -> None:
+    """Every value must be ``<= bound`` (e.g. log-probabilities ``<= 0``); NaNs are not checked."""
+    if not _value_checks_enabled or tensor.numel() == 0:
+        return
+    high = float(tensor.detach().max())
+    if high > bound:
+        raise ValueError(f"{name} must hold values <= {bound}, got a maximum of {high}")

@@ -10,6 +10,17 @@ The softmax losses are written with ``log_softmax`` / ``cross_entropy`` of the s
 similarities, so a temperature of 0.01 (logits up to 100, beyond float32's ``exp``) stays
 finite; masked entries (an anchor's own similarity) are set to the dtype's lowest finite
 value, not to ``-inf``.
+
+Losses at scale (book Part VIII). The in-batch losses take ``chunk_size``: the similarity
+matrix is then computed ``chunk_size`` rows at a time with the gradient accumulated in the
+same sweep (``losslib._blockwise``), so memory grows linearly in the batch, with values and
+gradients equal to the dense path. All but :func:`n_pair_loss` also take ``gather``: under
+``torch.distributed`` with world size W > 1, the candidates of every rank are gathered with
+their gradient (``torch.distributed.nn.functional.all_gather``), the rank's own anchors are
+scored against all W·B candidates (the positive of local row i at ``rank·B + i``) and the
+rank returns the loss of its own anchors. With equal local batches and gradients averaged over
+the ranks (DistributedDataParallel), the parameter gradients of ``"mean"`` equal those of the
+single-process loss on the concatenated batch (``"sum"``: W times them).
 """
 
 from __future__ import annotations
@@ -17,8 +28,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 
+from . import _blockwise as blocks
 from . import _validation as V
 from .registry import register
 
@@ -59,14 +72,38 @@ def _safe_sqrt(x: torch.Tensor) -> torch.Tensor:
     return torch.where(positive, torch.where(positive, x, torch.ones_like(x)).sqrt(), torch.zeros_like(x))
 
 
-def _without_self(logits: torch.Tensor) -> torch.Tensor:
-    """Square logits with the diagonal (an anchor with itself) set to the lowest finite value."""
-    eye = torch.eye(logits.shape[0], dtype=torch.bool, device=logits.device)
-    return logits.masked_fill(eye, torch.finfo(logits.dtype).min)
-
-
 def _normalized(x: torch.Tensor) -> torch.Tensor:
     return F.normalize(x, dim=-1)
+
+
+# ------------------------------------------------------------ in-batch losses at scale
+
+
+def _check_scale_options(chunk_size: int | None, gather: bool) -> None:
+    V.check_chunk_size(chunk_size)
+    V.check_bool("gather", gather)
+
+
+def _excluded_fill(logits: torch.Tensor, columns: torch.Tensor | None) -> torch.Tensor:
+    """``logits`` with row i's column ``columns[i]`` set to the lowest finite value."""
+    if columns is None:
+        return logits
+    return logits.scatter(1, columns.unsqueeze(1), torch.finfo(logits.dtype).min)
+
+
+def _rows_cross_entropy(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    targets: torch.Tensor,
+    reduction: str,
+    chunk_size: int | None,
+    excluded: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Row i: cross-entropy of the similarities ``q_i · k_j`` with the class ``targets[i]``,
+    column ``excluded[i]`` left out; dense, or in blocks of ``chunk_size`` rows."""
+    if chunk_size is None:
+        return F.cross_entropy(_excluded_fill(q @ k.T, excluded), targets, reduction=reduction)
+    return blocks.row_block_loss(q, k, blocks.cross_entropy_terms(targets, excluded), chunk_size, reduction)
 
 
 @register(
@@ -187,7 +224,9 @@ def angular_triplet_loss(
     chapter="embeddings/angular-npair-proxy",
     reference="pytorch_metric_learning.losses.NPairsLoss",
 )
-def n_pair_loss(anchors: torch.Tensor, positives: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
+def n_pair_loss(
+    anchors: torch.Tensor, positives: torch.Tensor, *, chunk_size: int | None = None, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Multi-class N-pair loss.
 
     .. math::
@@ -201,6 +240,8 @@ def n_pair_loss(anchors: torch.Tensor, positives: torch.Tensor, *, reduction: st
     Args:
         anchors: ``[B, D]``, one anchor per class.
         positives: ``[B, D]``, row ``i`` of the class of anchor ``i``.
+        chunk_size: ``None`` (the dense ``B × B`` matrix) or the number of anchors per block
+            (memory ``O(chunk_size · B)``; the same value and gradient).
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``).
 
     Returns:
@@ -212,9 +253,10 @@ def n_pair_loss(anchors: torch.Tensor, positives: torch.Tensor, *, reduction: st
     distance normalises, giving cosines).
     """
     V.check_reduction(reduction)
+    V.check_chunk_size(chunk_size)
     _check_pair_of_batches("anchors", anchors, "positives", positives)
     target = torch.arange(anchors.shape[0], device=anchors.device)
-    return F.cross_entropy(anchors @ positives.T, target, reduction=reduction)
+    return _rows_cross_entropy(anchors, positives, target, reduction, chunk_size)
 
 
 @register(
@@ -230,6 +272,8 @@ def info_nce_loss(
     negative_keys: torch.Tensor | None = None,
     *,
     temperature: float = 0.1,
+    chunk_size: int | None = None,
+    gather: bool = False,
     reduction: str = "mean",
 ) -> torch.Tensor:
     r"""InfoNCE (contrastive predictive coding) loss.
@@ -247,6 +291,10 @@ def info_nce_loss(
         positive_key: ``[B, D]``, the positive of each query.
         negative_keys: ``None``, ``[M, D]`` or ``[B, M, D]``.
         temperature: :math:`\tau > 0`.
+        chunk_size: in-batch form only: ``None`` (dense) or the number of queries per block
+            (memory ``O(chunk_size · B)``; the same value and gradient).
+        gather: in-batch form only: score the local queries against the keys of every rank
+            of ``torch.distributed`` (see the module's notes).
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``).
 
     Returns:
@@ -257,11 +305,15 @@ def info_nce_loss(
     """
     V.check_reduction(reduction)
     _check_temperature(temperature)
+    _check_scale_options(chunk_size, gather)
     _check_pair_of_batches("query", query, "positive_key", positive_key)
     q, k = _normalized(query) / temperature, _normalized(positive_key)  # scale B x D, not B x M
     if negative_keys is None:
-        logits = q @ k.T
-        target = torch.arange(q.shape[0], device=q.device)
+        rank, world = blocks.world(gather)
+        target = torch.arange(q.shape[0], device=q.device) + rank * q.shape[0]
+        return _rows_cross_entropy(q, blocks.gather_with_grad(k, world), target, reduction, chunk_size)
+    if chunk_size is not None or gather:
+        raise ValueError("chunk_size and gather apply to the in-batch form of info_nce_loss (negative_keys=None)")
     else:
         V.check_floating("negative_keys", negative_keys)
         V.check_nonempty("negative_keys", negative_keys)
@@ -278,7 +330,7 @@ def info_nce_loss(
             )
         logits = torch.cat([positive, negative], dim=1)
         target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
-    return F.cross_entropy(logits, target, reduction=reduction)
+        return F.cross_entropy(logits, target, reduction=reduction)
 
 
 @register(
@@ -289,7 +341,13 @@ def info_nce_loss(
     reference="pytorch_metric_learning.losses.NTXentLoss",
 )
 def nt_xent_loss(
-    z1: torch.Tensor, z2: torch.Tensor, *, temperature: float = 0.5, reduction: str = "mean"
+    z1: torch.Tensor,
+    z2: torch.Tensor,
+    *,
+    temperature: float = 0.5,
+    chunk_size: int | None = None,
+    gather: bool = False,
+    reduction: str = "mean",
 ) -> torch.Tensor:
     r"""NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR.
 
@@ -303,6 +361,8 @@ def nt_xent_loss(
         z1: first views ``[B, D]``.
         z2: second views ``[B, D]``, row ``i`` of the example of row ``i`` of ``z1``.
         temperature: :math:`\tau > 0`.
+        chunk_size: ``None`` (the dense ``2B × 2B`` matrix) or the number of views per block.
+        gather: score the local 2B views against the views of every rank (module notes).
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[2B]``: the z1 anchors, then z2).
 
     Returns:
@@ -313,13 +373,16 @@ def nt_xent_loss(
     """
     V.check_reduction(reduction)
     _check_temperature(temperature)
+    _check_scale_options(chunk_size, gather)
     _check_pair_of_batches("z1", z1, "z2", z2)
     b = z1.shape[0]
     z = _normalized(torch.cat([z1, z2]))
-    logits = _without_self(z @ z.T / temperature)
+    rank, world = blocks.world(gather)
     index = torch.arange(b, device=z.device)
-    target = torch.cat([index + b, index])
-    return F.cross_entropy(logits, target, reduction=reduction)
+    offset = rank * 2 * b  # this rank's 2B views in the gathered candidates
+    target = torch.cat([index + b, index]) + offset
+    own = torch.arange(2 * b, device=z.device) + offset
+    return _rows_cross_entropy(z / temperature, blocks.gather_with_grad(z, world), target, reduction, chunk_size, own)
 
 
 @register(
@@ -377,7 +440,13 @@ def proxy_nca_loss(
     reference="pytorch_metric_learning.losses.SupConLoss",
 )
 def supervised_contrastive_loss(
-    features: torch.Tensor, labels: torch.Tensor, *, temperature: float = 0.1, reduction: str = "mean"
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    temperature: float = 0.1,
+    chunk_size: int | None = None,
+    gather: bool = False,
+    reduction: str = "mean",
 ) -> torch.Tensor:
     r"""Supervised contrastive loss, the :math:`\mathcal L_{out}` form of Khosla et al.
 
@@ -393,6 +462,10 @@ def supervised_contrastive_loss(
         features: ``[B, D]`` (normalised inside).
         labels: integer class labels ``[B]``.
         temperature: :math:`\tau > 0`.
+        chunk_size: ``None`` (the dense ``B × B`` matrix) or the number of anchors per block.
+        gather: score the local anchors against the features (and labels) of every rank
+            (module notes); ``"mean"`` then divides by the number of counted anchors of all
+            ranks over W, so that the average over the ranks is the global mean.
         reduction: ``"mean"`` (over the anchors with a positive), ``"sum"`` or ``"none"`` (``[B]``).
 
     Returns:
@@ -403,17 +476,35 @@ def supervised_contrastive_loss(
     """
     V.check_reduction(reduction)
     _check_temperature(temperature)
+    _check_scale_options(chunk_size, gather)
     _check_embeddings("features", features)
     V.check_integer("labels", labels)
     V.check_shape("labels", labels, (features.shape[0],), "[B]")
     z = _normalized(features)
-    log_prob = F.log_softmax(_without_self(z @ z.T / temperature), dim=1)
-    eye = torch.eye(z.shape[0], dtype=torch.bool, device=z.device)
-    positives = (labels.unsqueeze(0) == labels.unsqueeze(1)) & ~eye
-    count = positives.sum(1)
+    rank, world = blocks.world(gather)
+    candidates, candidate_labels = blocks.gather_with_grad(z, world), blocks.gather_labels(labels, world)
+    own = torch.arange(z.shape[0], device=z.device) + rank * z.shape[0]
+    count = _same_label_count(labels, candidate_labels) - 1  # |P(i)|: the anchor itself is no positive
+    counted = count > 0
+    denominator = counted.sum()
+    if world > 1 and reduction == "mean":
+        dist.all_reduce(denominator)
+    denominator = denominator.clamp(min=1).to(z.dtype) / world
+    if chunk_size is not None:
+        terms = blocks.supervised_contrastive_terms(labels, candidate_labels, own, count)
+        loss = blocks.row_block_loss(z / temperature, candidates, terms, chunk_size, reduction, counted, denominator)
+        return loss
+    log_prob = F.log_softmax(_excluded_fill(z @ candidates.T / temperature, own), dim=1)
+    positives = (labels.unsqueeze(1) == candidate_labels.unsqueeze(0)).scatter(1, own.unsqueeze(1), False)
     total = torch.where(positives, log_prob, torch.zeros((), dtype=log_prob.dtype, device=z.device)).sum(1)
     loss = -total / count.clamp(min=1).to(z.dtype)
-    return V.reduce_counted(loss, count > 0, reduction)
+    return loss.sum() / denominator if reduction == "mean" else V.reduce(loss, reduction)
+
+
+def _same_label_count(labels: torch.Tensor, candidate_labels: torch.Tensor) -> torch.Tensor:
+    """For each label, how many candidates carry it (by sorting: O(M log M), no B × M matrix)."""
+    ordered = torch.sort(candidate_labels).values
+    return torch.searchsorted(ordered, labels, right=True) - torch.searchsorted(ordered, labels)
 
 
 @register(
@@ -428,6 +519,8 @@ def clip_loss(
     text_features: torch.Tensor,
     *,
     temperature: float = 0.07,
+    chunk_size: int | None = None,
+    gather: bool = False,
     reduction: str = "mean",
 ) -> torch.Tensor:
     r"""CLIP's symmetric contrastive loss.
@@ -444,6 +537,10 @@ def clip_loss(
         text_features: ``[B, D]``, row ``i`` paired with image ``i``.
         temperature: :math:`\tau > 0` (CLIP learns :math:`\log(1/\tau)`, initialised at
             :math:`\tau = 0.07`).
+        chunk_size: ``None`` (the dense ``B × B`` matrix) or the number of rows per block (each
+            direction is then a row pass of its own).
+        gather: score the local images against the texts of every rank and the local texts
+            against every rank's images (open_clip's ``local_loss=True, gather_with_grad=True``).
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``, one value per pair).
 
     Returns:
@@ -454,13 +551,25 @@ def clip_loss(
     """
     V.check_reduction(reduction)
     _check_temperature(temperature)
+    _check_scale_options(chunk_size, gather)
     _check_pair_of_batches("image_features", image_features, "text_features", text_features)
-    logits = (_normalized(image_features) / temperature) @ _normalized(text_features).T
-    target = torch.arange(logits.shape[0], device=logits.device)
+    x, y = _normalized(image_features), _normalized(text_features)
+    rank, world = blocks.world(gather)
+    target = torch.arange(x.shape[0], device=x.device) + rank * x.shape[0]
     # torch's unweighted "mean" / "sum" are the plain ones, and the average of the two is linear
-    return 0.5 * (
-        F.cross_entropy(logits, target, reduction=reduction) + F.cross_entropy(logits.T, target, reduction=reduction)
+    if chunk_size is None and world == 1:  # one matrix serves both directions
+        logits = (x / temperature) @ y.T
+        return 0.5 * (
+            F.cross_entropy(logits, target, reduction=reduction)
+            + F.cross_entropy(logits.T, target, reduction=reduction)
+        )
+    images_to_texts = _rows_cross_entropy(
+        x / temperature, blocks.gather_with_grad(y, world), target, reduction, chunk_size
     )
+    texts_to_images = _rows_cross_entropy(
+        y / temperature, blocks.gather_with_grad(x, world), target, reduction, chunk_size
+    )
+    return 0.5 * (images_to_texts + texts_to_images)
 
 
 @register(
@@ -476,6 +585,8 @@ def siglip_loss(
     *,
     scale: float = 10.0,
     bias: float = -10.0,
+    chunk_size: int | None = None,
+    gather: bool = False,
     reduction: str = "mean",
 ) -> torch.Tensor:
     r"""SigLIP's sigmoid loss.
@@ -493,6 +604,9 @@ def siglip_loss(
         y: ``[B, D]``, row ``i`` paired with row ``i`` of ``x``.
         scale: :math:`t > 0` (SigLIP learns :math:`\log t`, initialised at :math:`t = 10`).
         bias: :math:`b`, a finite real.
+        chunk_size: ``None`` (the dense ``B × B`` matrix) or the number of rows per block.
+        gather: score the local rows of ``x`` against the ``y`` of every rank (module notes;
+            each pair is scored once, by the rank that holds its ``x``).
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``, one value per row).
 
     Returns:
@@ -506,7 +620,14 @@ def siglip_loss(
     V.check_real("scale", scale)
     V.check_positive("scale", scale)
     V.check_real("bias", bias)
+    _check_scale_options(chunk_size, gather)
     _check_pair_of_batches("x", x, "y", y)
-    logits = (scale * _normalized(x)) @ _normalized(y).T + bias  # scale the B x D rows, not B x B
-    signs = 2 * torch.eye(logits.shape[0], dtype=logits.dtype, device=logits.device) - 1
+    q = scale * _normalized(x)  # scale the B x D rows, not B x B
+    rank, world = blocks.world(gather)
+    k = blocks.gather_with_grad(_normalized(y), world)
+    target = torch.arange(q.shape[0], device=q.device) + rank * q.shape[0]
+    if chunk_size is not None:
+        return blocks.row_block_loss(q, k, blocks.sigmoid_pair_terms(target, float(bias)), chunk_size, reduction)
+    logits = q @ k.T + bias
+    signs = (-torch.ones_like(logits)).scatter(1, target.unsqueeze(1), 1.0)
     return V.reduce(-F.logsigmoid(signs * logits).sum(1), reduction)

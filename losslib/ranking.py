@@ -11,6 +11,11 @@ A list that holds no preference, that is no pair of valid items with different r
 fewer than two valid items), gives 0 in ``reduction="none"`` and is left out of
 ``"mean"``: ``"mean"`` is the sum over the lists that hold a preference divided by their
 number (0 when there is none), never NaN.
+
+Losses at scale (book Part VIII): the pairwise losses take ``chunk_size``, the number of
+items of a list whose pairs are formed at a time (``O(chunk_size · N)`` pair terms per list
+instead of ``N²``, the same value and gradient); :func:`multiple_negatives_ranking_loss`
+takes ``chunk_size`` and ``gather`` as the in-batch losses of ``losslib.embedding`` do.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from . import _blockwise as blocks
 from . import _validation as V
 from .registry import register
 
@@ -147,6 +153,79 @@ def _check_nonnegative_relevance(relevance: torch.Tensor, valid: torch.Tensor) -
     V.check_nonnegative_values("relevance", _masked(relevance, valid, 0))
 
 
+# ------------------------------------------------------------ pairs in blocks (chunk_size)
+
+
+def _flat_lists(tensor: torch.Tensor | None) -> torch.Tensor | None:
+    return None if tensor is None else tensor.reshape(-1, tensor.shape[-1])
+
+
+def _preferred_pair_count(relevance: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    """Per list ``[L, N]``: the number of pairs with rel_i > rel_j, both valid, by sorting
+    (O(N log N), no pair matrix): each valid i counts the valid items below it."""
+    rel = relevance.to(torch.float64)
+    below = rel if valid is None else torch.where(valid, rel, torch.full_like(rel, float("inf")))
+    ordered = torch.sort(below, dim=-1).values
+    counts = torch.searchsorted(ordered, rel.contiguous())
+    return (counts if valid is None else counts * valid).sum(-1)
+
+
+def _pairs_in_blocks(
+    scores: torch.Tensor,
+    valid: torch.Tensor | None,
+    chunk_size: int,
+    term: str,
+    relevance: torch.Tensor | None = None,
+    row_factor: torch.Tensor | None = None,
+    offset: float = 0.0,
+    weights: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    r"""Per list: the sum over its pairs of ``φ(a_i (s_j - s_i) + offset) · w_ij`` in blocks of
+    ``chunk_size`` items, with φ = softplus (``term="softplus"``) or relu (``"relu"``); the
+    pairs are rel_i > rel_j (``relevance`` given) or all i ≠ j, both items valid; ``a_i`` is
+    ``row_factor`` (1 if None); ``weights = (gains, discounts, ideal)`` gives LambdaRank's
+    :math:`w_{ij} = |G_i - G_j| |D_i - D_j| / \mathrm{IDCG}` (1 if None)."""
+    shape = scores.shape[:-1]
+    s = _flat_lists(_masked(scores, valid, 0.0))
+    valid, relevance, row_factor = _flat_lists(valid), _flat_lists(relevance), _flat_lists(row_factor)
+    if weights is not None:
+        gains, discounts, ideal = _flat_lists(weights[0]), _flat_lists(weights[1]), weights[2].reshape(-1)
+    n = s.shape[-1]
+
+    def pair_terms(gaps: torch.Tensor, rows: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        if relevance is not None:
+            pairs = relevance[:, rows].unsqueeze(2) > relevance.unsqueeze(1)
+        else:
+            pairs = torch.arange(n, device=gaps.device)[rows].unsqueeze(1) != torch.arange(n, device=gaps.device)
+            pairs = pairs.expand_as(gaps)
+        if valid is not None:
+            pairs = pairs & valid[:, rows].unsqueeze(2) & valid.unsqueeze(1)
+        x = gaps  # a fresh block: overwritten in place
+        if row_factor is not None:
+            a = row_factor[:, rows].unsqueeze(2).to(gaps.dtype)
+            x.mul_(a)
+        if offset:
+            x.add_(offset)
+        zero = torch.zeros((), dtype=gaps.dtype, device=gaps.device)
+        if term == "relu":
+            active = pairs & (x > 0)  # relu's slope, 0 at 0 as torch's
+            terms, slopes = torch.where(active, x, zero), active.to(gaps.dtype)
+        else:
+            terms, slopes = torch.where(pairs, F.softplus(x), zero), torch.where(pairs, blocks.softplus_slope(x), zero)
+        if row_factor is not None:
+            slopes.mul_(a)
+        if weights is not None:
+            w = (gains[:, rows].unsqueeze(2) - gains.unsqueeze(1)).abs() * (
+                discounts[:, rows].unsqueeze(2) - discounts.unsqueeze(1)
+            ).abs()
+            w = (w / ideal.reshape(-1, 1, 1)).to(gaps.dtype)
+            terms.mul_(w)
+            slopes.mul_(w)
+        return terms.sum((1, 2)), slopes
+
+    return blocks.pair_block_sums(s, pair_terms, chunk_size).reshape(shape)
+
+
 # ---------------------------------------------------------------- pairs of scores
 
 
@@ -211,6 +290,8 @@ def multiple_negatives_ranking_loss(
     *,
     hard_negatives: torch.Tensor | None = None,
     scale: float = 20.0,
+    chunk_size: int | None = None,
+    gather: bool = False,
     reduction: str = "mean",
 ) -> torch.Tensor:
     r"""Multiple negatives ranking loss (in-batch negatives).
@@ -230,6 +311,11 @@ def multiple_negatives_ranking_loss(
             does (any number of rows is allowed), or ``None``.
         scale: :math:`\kappa > 0`, multiplies the cosine similarities (sentence-transformers'
             default 20, a temperature of 0.05).
+        chunk_size: ``None`` (the dense ``B × M`` matrix) or the number of anchors per block
+            (memory ``O(chunk_size · M)``; the same value and gradient).
+        gather: under ``torch.distributed``, score the local anchors against the positives
+            and hard negatives of every rank, gathered with their gradient (the positive of
+            local anchor i at ``rank·B + i``; equal local batches; see ``losslib.embedding``).
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[B]``).
 
     Returns:
@@ -242,12 +328,15 @@ def multiple_negatives_ranking_loss(
     V.check_reduction(reduction)
     V.check_real("scale", scale)
     V.check_positive("scale", scale)
+    V.check_chunk_size(chunk_size)
+    V.check_bool("gather", gather)
     for name, tensor in (("anchors", anchors), ("positives", positives)):
         V.check_floating(name, tensor)
         V.check_ndim(name, tensor, 2, "[B, D]")
         V.check_nonempty(name, tensor)
     V.check_same_shape("anchors", anchors, "positives", positives)
-    candidates = positives
+    rank, world = blocks.world(gather)
+    candidates = blocks.gather_with_grad(F.normalize(positives, dim=-1), world)
     if hard_negatives is not None:
         V.check_floating("hard_negatives", hard_negatives)
         V.check_ndim("hard_negatives", hard_negatives, 2, "[B·k, D]")
@@ -257,10 +346,13 @@ def multiple_negatives_ranking_loss(
                 f"hard_negatives must have shape [B·k, D] with D = {anchors.shape[1]}, "
                 f"got shape {tuple(hard_negatives.shape)}"
             )
-        candidates = torch.cat([positives, hard_negatives.to(positives.dtype)])
-    logits = scale * (F.normalize(anchors, dim=-1) @ F.normalize(candidates, dim=-1).T)
-    target = torch.arange(anchors.shape[0], device=anchors.device)
-    return F.cross_entropy(logits, target, reduction=reduction)
+        negatives = F.normalize(hard_negatives.to(positives.dtype), dim=-1)
+        candidates = torch.cat([candidates, blocks.gather_with_grad(negatives, world)])
+    q = scale * F.normalize(anchors, dim=-1)  # scale the B x D rows, not B x M
+    target = torch.arange(anchors.shape[0], device=anchors.device) + rank * anchors.shape[0]
+    if chunk_size is None:
+        return F.cross_entropy(q @ candidates.T, target, reduction=reduction)
+    return blocks.row_block_loss(q, candidates, blocks.cross_entropy_terms(target), chunk_size, reduction)
 
 
 @register(
@@ -275,6 +367,7 @@ def pairwise_logistic_loss(
     relevance: torch.Tensor,
     *,
     where: torch.Tensor | None = None,
+    chunk_size: int | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
     r"""Pairwise logistic loss (RankNet).
@@ -292,6 +385,9 @@ def pairwise_logistic_loss(
         relevance: graded relevance of the scores' shape (higher is better; floating or
             integer).
         where: ``None`` or a bool tensor of the scores' shape; False items take no part.
+        chunk_size: ``None`` (all ``N²`` pairs of a list at once) or the number of items
+            whose pairs are formed at a time (``O(chunk_size · N)`` pair terms per list; the
+            same value and gradient).
         reduction: ``"mean"`` (over the lists with a pair), ``"sum"`` or ``"none"`` (one
             value per list, shape ``[...]``, 0 for a list without a pair).
 
@@ -302,8 +398,13 @@ def pairwise_logistic_loss(
     averages over all pairs of the batch instead of per list (the tests convert).
     """
     V.check_reduction(reduction)
+    V.check_chunk_size(chunk_size)
     _check_lists(scores, relevance, where, "relevance")
     valid = where
+    if chunk_size is not None:
+        count = _preferred_pair_count(_flat_lists(relevance), _flat_lists(valid)).reshape(scores.shape[:-1])
+        total = _pairs_in_blocks(scores, valid, chunk_size, "softplus", relevance=relevance)
+        return V.reduce_counted(total / count.clamp(min=1).to(total.dtype), count > 0, reduction)
     pairs = _preferred_pairs(relevance, valid)
     per_list, counted = _mean_over_pairs(F.softplus(_score_gaps(scores, valid)), pairs)
     return V.reduce_counted(per_list, counted, reduction)
@@ -322,6 +423,7 @@ def pairwise_hinge_loss(
     *,
     margin: float = 1.0,
     where: torch.Tensor | None = None,
+    chunk_size: int | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
     r"""Pairwise hinge loss (the loss of RankSVM).
@@ -335,6 +437,9 @@ def pairwise_hinge_loss(
         relevance: graded relevance of the scores' shape.
         margin: :math:`\mu`, the score gap a preferred item must have (a finite real).
         where: ``None`` or a bool tensor of the scores' shape; False items take no part.
+        chunk_size: ``None`` (all ``N²`` pairs of a list at once) or the number of items
+            whose pairs are formed at a time (``O(chunk_size · N)`` pair terms per list; the
+            same value and gradient).
         reduction: ``"mean"`` (over the lists with a pair), ``"sum"`` or ``"none"`` (``[...]``).
 
     Returns:
@@ -345,8 +450,13 @@ def pairwise_hinge_loss(
     """
     V.check_reduction(reduction)
     V.check_real("margin", margin)
+    V.check_chunk_size(chunk_size)
     _check_lists(scores, relevance, where, "relevance")
     valid = where
+    if chunk_size is not None:
+        count = _preferred_pair_count(_flat_lists(relevance), _flat_lists(valid)).reshape(scores.shape[:-1])
+        total = _pairs_in_blocks(scores, valid, chunk_size, "relu", relevance=relevance, offset=float(margin))
+        return V.reduce_counted(total / count.clamp(min=1).to(total.dtype), count > 0, reduction)
     pairs = _preferred_pairs(relevance, valid)
     per_list, counted = _mean_over_pairs(F.relu(margin + _score_gaps(scores, valid)), pairs)
     return V.reduce_counted(per_list, counted, reduction)
@@ -364,6 +474,7 @@ def soft_pairwise_loss(
     labels: torch.Tensor,
     *,
     where: torch.Tensor | None = None,
+    chunk_size: int | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
     r"""Soft pairwise loss with per-item labels.
@@ -379,6 +490,9 @@ def soft_pairwise_loss(
         scores: ``[..., N]``, the last dim holds the items of one list.
         labels: ``{-1, +1}`` labels of the scores' shape.
         where: ``None`` or a bool tensor of the scores' shape; False items take no part.
+        chunk_size: ``None`` (all ``N²`` pairs of a list at once) or the number of items
+            whose pairs are formed at a time (``O(chunk_size · N)`` pair terms per list; the
+            same value and gradient).
         reduction: ``"mean"`` (over the lists with two valid items), ``"sum"`` or
             ``"none"`` (``[...]``).
 
@@ -389,9 +503,17 @@ def soft_pairwise_loss(
     :cite:t:`burges2010ranknet`; no library implements it.
     """
     V.check_reduction(reduction)
+    V.check_chunk_size(chunk_size)
     _check_lists(scores, labels, where, "labels")
     valid = where
     V.check_sign_labels("labels", _masked(labels, valid, 1))
+    if chunk_size is not None:
+        items = (
+            torch.full(scores.shape[:-1], scores.shape[-1], device=scores.device) if valid is None else valid.sum(-1)
+        )
+        count = items * (items - 1)
+        total = _pairs_in_blocks(scores, valid, chunk_size, "softplus", row_factor=_masked(labels, valid, 1))
+        return V.reduce_counted(total / count.clamp(min=1).to(total.dtype), count > 0, reduction)
     y = labels.to(scores.dtype).unsqueeze(-1)  # y_i along the rows of the gaps s_j - s_i
     per_list, counted = _mean_over_pairs(F.softplus(y * _score_gaps(scores, valid)), _distinct_pairs(scores, valid))
     return V.reduce_counted(per_list, counted, reduction)
@@ -633,6 +755,7 @@ def lambda_rank_loss(
     *,
     k: int | None = None,
     where: torch.Tensor | None = None,
+    chunk_size: int | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
     r"""LambdaRank loss.
@@ -652,6 +775,9 @@ def lambda_rank_loss(
         relevance: non-negative graded relevance of the scores' shape.
         k: the NDCG cut-off, a positive int, or ``None`` for the whole list.
         where: ``None`` or a bool tensor of the scores' shape; False items take no part.
+        chunk_size: ``None`` (all ``N²`` pairs of a list at once) or the number of items
+            whose pairs are formed at a time (``O(chunk_size · N)`` pair terms per list; the
+            same value and gradient).
         reduction: ``"mean"`` (over the lists with a pair), ``"sum"`` or ``"none"`` (``[...]``).
 
     Returns:
@@ -664,15 +790,23 @@ def lambda_rank_loss(
     V.check_reduction(reduction)
     if k is not None:
         V.check_positive_int("k", k)
+    V.check_chunk_size(chunk_size)
     _check_lists(scores, relevance, where, "relevance")
     valid = where
     _check_nonnegative_relevance(relevance, valid)
-    pairs = _preferred_pairs(relevance, valid)
     with torch.no_grad():
         dtype = _work_dtype(scores.dtype)
         gains = _gains(relevance, valid, dtype)
         discounts = _discounts(_ranks_by_score(scores, valid), dtype, k)
         ideal = _ideal_dcg(gains, k).clamp(min=torch.finfo(dtype).tiny)
+    if chunk_size is not None:
+        count = _preferred_pair_count(_flat_lists(relevance), _flat_lists(valid)).reshape(scores.shape[:-1])
+        total = _pairs_in_blocks(
+            scores, valid, chunk_size, "softplus", relevance=relevance, weights=(gains, discounts, ideal)
+        )
+        return V.reduce_counted(total, count > 0, reduction)
+    pairs = _preferred_pairs(relevance, valid)
+    with torch.no_grad():
         delta = (gains.unsqueeze(-1) - gains.unsqueeze(-2)).abs() * (
             discounts.unsqueeze(-1) - discounts.unsqueeze(-2)
         ).abs()
