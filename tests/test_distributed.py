@@ -13,16 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from distributed_worker import NAMES
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
-NAMES = (
-    "info_nce_loss",
-    "nt_xent_loss",
-    "multiple_negatives_ranking_loss",
-    "supervised_contrastive_loss",
-    "clip_loss",
-    "siglip_loss",
-)
 CASES = [f"{name}/chunk={chunk}" for name in NAMES for chunk in (None, 4)]
 
 

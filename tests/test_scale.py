@@ -12,6 +12,7 @@ import textwrap
 
 import pytest
 import torch
+from distributed_worker import NAMES as GATHERED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,15 +50,7 @@ def _pairwise(name: str, g: torch.Generator, dtype: torch.dtype, masked: bool, n
     return getattr(losslib, name), [scores], [target], keywords
 
 
-IN_BATCH = (
-    "info_nce_loss",
-    "nt_xent_loss",
-    "multiple_negatives_ranking_loss",
-    "supervised_contrastive_loss",
-    "clip_loss",
-    "siglip_loss",
-    "n_pair_loss",
-)
+IN_BATCH = (*GATHERED, "n_pair_loss")  # the losses with gather=True, and N-pair
 PAIRWISE = ("pairwise_logistic_loss", "pairwise_hinge_loss", "soft_pairwise_loss", "lambda_rank_loss")
 CASES = [(name, False) for name in IN_BATCH] + [(name, masked) for name in PAIRWISE for masked in (False, True)]
 IDS = [f"{name}{'-where' if masked else ''}" for name, masked in CASES]
@@ -161,7 +154,7 @@ def test_bad_chunk_size_raises(name, value, error):
         fn(*leaves, *others, **keywords, chunk_size=value)
 
 
-@pytest.mark.parametrize("name", [n for n in IN_BATCH if n != "n_pair_loss"])
+@pytest.mark.parametrize("name", list(GATHERED))
 def test_gather_without_a_process_group_is_the_plain_loss(name):
     fn, leaves, others, keywords = make(name, False, torch.float64)
     dense = value_and_grads(fn, leaves, others, keywords)
@@ -171,7 +164,7 @@ def test_gather_without_a_process_group_is_the_plain_loss(name):
         assert relative(got, want) < 1e-12
 
 
-@pytest.mark.parametrize("name", [n for n in IN_BATCH if n != "n_pair_loss"])
+@pytest.mark.parametrize("name", list(GATHERED))
 def test_gather_must_be_a_bool(name):
     fn, leaves, others, keywords = make(name, False, torch.float64)
     with pytest.raises(TypeError, match="gather"):
