@@ -558,3 +558,16 @@ SPECS: dict[str, Spec] = {
     "clip_loss": Spec(_in_batch, _open_clip("clip"), "third-party", (0, 1)),
     "siglip_loss": Spec(_in_batch, _open_clip("siglip"), "third-party", (0, 1)),
 }
+
+
+def _family_specs() -> dict[str, Spec]:
+    """The specs of the families that keep theirs in a module of their own (each imports
+    ``Spec`` from here, so they are imported once this module has defined it)."""
+    import specs_alignment
+    import specs_generative
+    import specs_sequence
+
+    return {**specs_sequence.SPECS, **specs_generative.SPECS, **specs_alignment.SPECS}
+
+
+SPECS.update(_family_specs())

@@ -5,12 +5,16 @@ book's API page, and :func:`losslib.catalogue` for the machine-readable list.
 """
 
 from ._validation import set_value_checks, value_checks, value_checks_enabled
+from .alignment import *  # noqa: F403
+from .alignment import __all__ as _alignment
 from .angular import *  # noqa: F403
 from .angular import __all__ as _angular
 from .classification import *  # noqa: F403
 from .classification import __all__ as _classification
 from .embedding import *  # noqa: F403
 from .embedding import __all__ as _embedding
+from .generative import *  # noqa: F403
+from .generative import __all__ as _generative
 from .hinge import *  # noqa: F403
 from .hinge import __all__ as _hinge
 from .ranking import *  # noqa: F403
@@ -22,6 +26,8 @@ from .rl import *  # noqa: F403
 from .rl import __all__ as _rl
 from .segmentation import *  # noqa: F403
 from .segmentation import __all__ as _segmentation
+from .sequence import *  # noqa: F403
+from .sequence import __all__ as _sequence
 
 __version__ = "0.1.0"
 
@@ -40,4 +46,7 @@ __all__ = [
     *_ranking,
     *_embedding,
     *_rl,
+    *_sequence,
+    *_generative,
+    *_alignment,
 ]

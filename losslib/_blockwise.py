@@ -99,9 +99,9 @@ def _row_losses_and_gradients(
     grad_k = torch.zeros_like(k)
     for rows in _row_blocks(q.shape[0], chunk_size):
         losses[rows], g = terms(q[rows] @ k.T, rows, True)
-        g.mul_(weights[rows].unsqueeze(1))
-        torch.mm(g, k, out=grad_q[rows])
-        grad_k.addmm_(g.T, q[rows])
+        w = weights[rows].unsqueeze(1)  # row weights, applied to the c × D side, not c × M
+        grad_q[rows] = (g @ k).mul_(w)
+        grad_k += g.T @ (q[rows] * w)
     return losses, grad_q, grad_k
 
 
@@ -176,16 +176,18 @@ def _softmax_in_place(scores: torch.Tensor) -> torch.Tensor:
 
 
 def cross_entropy_terms(targets: torch.Tensor, excluded: torch.Tensor | None = None) -> RowTerms:
-    """Row ``i``: :math:`\\mathrm{lse}_j S_{ij} - S_{i t_i}` (the excluded column left out)."""
+    r"""Row ``i``: :math:`\mathrm{lse}_j S_{ij} - S_{i t_i} = -\log P_{i t_i}` (the excluded
+    column left out), with :math:`\partial \ell_i / \partial S_{ij} = P_{ij} - [j = t_i]`."""
 
     def terms(scores, rows, need_grad):
         target = targets[rows].unsqueeze(1)
         _fill_excluded(scores, None if excluded is None else excluded[rows])
-        positive = scores.gather(1, target).squeeze(1)
-        lse = _softmax_in_place(scores)
+        log_p = torch.log_softmax(scores, dim=1)  # fused; the block of scores is then dropped
+        del scores
+        losses = -log_p.gather(1, target).squeeze(1)
         if not need_grad:
-            return lse - positive, None
-        return lse - positive, scores.scatter_add_(1, target, scores.new_full(target.shape, -1.0))
+            return losses, None
+        return losses, log_p.exp_().scatter_add_(1, target, log_p.new_full(target.shape, -1.0))
 
     return terms
 

@@ -345,3 +345,93 @@ def check_at_most(name: str, tensor: torch.Tensor, bound: float) -> None:
     high = float(tensor.detach().max())
     if high > bound:
         raise ValueError(f"{name} must hold values <= {bound}, got a maximum of {high}")
+
+
+# ------------------------------------------------- generative models (always on)
+
+
+def check_callable(name: str, value: object) -> None:
+    """``value`` must be callable (e.g. a critic ``x -> scores``)."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable (a function or module: inputs -> scores), got {type(value).__name__}")
+
+
+def check_same_batch(name: str, tensor: torch.Tensor, other_name: str, other: torch.Tensor) -> None:
+    """``other`` must have as many rows (dim 0) as ``tensor``."""
+    if other.dim() == 0 or other.shape[0] != tensor.shape[0]:
+        raise ValueError(
+            f"{other_name} must have {tensor.shape[0]} rows (dim 0), like {name} of shape "
+            f"{tuple(tensor.shape)}, got shape {tuple(other.shape)}"
+        )
+
+
+def check_one_score_per_row(name: str, scores: torch.Tensor, rows: int) -> None:
+    """A critic's output: floating, shape ``[N]`` or ``[N, 1]``."""
+    check_floating(name, scores)
+    if tuple(scores.shape) not in ((rows,), (rows, 1)):
+        raise ValueError(f"{name} must have shape [N] or [N, 1] with N = {rows}, got shape {tuple(scores.shape)}")
+
+
+# ------------------------------------------------ sequences: CTC and CRF (issue 13)
+
+
+def check_int(name: str, value: object) -> None:
+    """``value`` must be a Python int (not bool), e.g. a class index such as ``blank``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+
+
+def check_lengths(name: str, lengths: torch.Tensor, n: int, max_length: int) -> None:
+    """Sequence lengths: an integer tensor ``[N]`` (always on) with values in
+    ``[0, max_length]`` (switchable)."""
+    if not isinstance(lengths, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of sequence lengths, got {type(lengths).__name__}")
+    if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
+        raise TypeError(f"{name} must be an integer tensor of sequence lengths, got dtype {lengths.dtype}")
+    check_shape(name, lengths, (n,), "[N]")
+    if not _value_checks_enabled or n == 0:
+        return
+    low, high = (bound.item() for bound in torch.aminmax(lengths))
+    if low < 0 or high > max_length:
+        raise ValueError(f"{name} must hold lengths in [0, {max_length}], got values in [{low}, {high}]")
+
+
+def check_class_indices_except(name: str, target: torch.Tensor, num_classes: int, ignore_index: int) -> None:
+    """Class indices in ``[0, C)``, except entries equal to ``ignore_index`` (which may lie
+    outside, as torch's default -100)."""
+    if not _value_checks_enabled:
+        return
+    kept = target[target != ignore_index]
+    if kept.numel():
+        check_class_indices(name, kept, num_classes)
+
+
+def check_excludes(name: str, labels: torch.Tensor, value: int, what: str) -> None:
+    """No entry of ``labels`` may equal ``value`` (``what`` says why, e.g. the CTC blank)."""
+    if not _value_checks_enabled or labels.numel() == 0:
+        return
+    hits = int((labels == value).sum())
+    if hits:
+        raise ValueError(f"{name} must not contain {value} ({what}), got {hits} such entries")
+
+
+def check_some_counted(name: str, count: int, what: str) -> None:
+    """A mean over counted entries needs at least one: ``count`` must be positive."""
+    if count < 1:
+        raise ValueError(f"{name} must count at least one entry, got none ({what})")
+
+
+def check_left_aligned_mask(name: str, mask: torch.Tensor, shape: Sequence[int]) -> None:
+    """A bool mask ``[B, T]`` (always on) whose rows are on from the first step up to a
+    length and off after it (switchable): first step on, no gap."""
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        got = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
+        raise TypeError(f"{name} must be a bool tensor (True = the step takes part), got {got}")
+    check_shape(name, mask, shape, "[B, T]")
+    if not _value_checks_enabled or mask.numel() == 0:
+        return
+    if not bool(mask[:, 0].all()):
+        off = int((~mask[:, 0]).sum())
+        raise ValueError(f"{name} must be on at the first step of every sequence, got {off} rows off")
+    if bool((mask[:, 1:] & ~mask[:, :-1]).any()):
+        raise ValueError(f"{name} must be left-aligned (on up to a length, then off), got a row with a gap")

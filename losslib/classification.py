@@ -138,7 +138,7 @@ def binary_cross_entropy_with_logits(
 
 @register(
     family="classification",
-    summary="Softmax cross-entropy with class indices or probabilities, weights, smoothing.",
+    summary="Softmax cross-entropy with class indices or probabilities, weights, smoothing, ignored targets.",
     cite="bridle1990probabilistic",
     chapter="classification/cross-entropy",
     reference="torch.nn.functional.cross_entropy",
@@ -149,6 +149,7 @@ def cross_entropy(
     *,
     weight: torch.Tensor | None = None,
     label_smoothing: float = 0.0,
+    ignore_index: int | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
     r"""Softmax cross-entropy (the "softmax loss", categorical cross-entropy).
@@ -163,38 +164,79 @@ def cross_entropy(
     With probability targets :math:`q` the same formula applies with the given :math:`q`
     (smoothed as :math:`(1-\varepsilon) q + \varepsilon / C`).
 
+    With ``ignore_index`` (class-index targets only, e.g. the padding of token sequences),
+    a position whose target equals it is not counted: its ``"none"`` loss is 0, and
+    ``"mean"`` is the mean over the counted positions,
+
+    .. math::
+        \frac{1}{|\{i : y_i \ne \text{ignore}\}|} \sum_{i : y_i \ne \text{ignore}} \ell_i .
+
     Args:
         logits: scores :math:`z`, ``[N, C]`` or ``[N, C, d1, ...]``.
-        target: class indices (integer, ``[N]`` or ``[N, d1, ...]``, values in ``[0, C)``)
-            or class probabilities (float, the shape of ``logits``).
+        target: class indices (integer, ``[N]`` or ``[N, d1, ...]``, values in ``[0, C)``
+            or equal to ``ignore_index``) or class probabilities (float, the shape of
+            ``logits``).
         weight: optional class weights :math:`w`, ``[C]``.
         label_smoothing: :math:`\varepsilon \in [0, 1]`.
+        ignore_index: ``None`` (every position counts) or an int: targets equal to it are
+            not counted. It may lie outside ``[0, C)`` (torch's idiom is -100); the other
+            targets are still checked to lie in ``[0, C)``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``[N]`` or ``[N, d1, ...]``).
 
     Returns:
         The loss, a scalar unless ``reduction="none"``.
 
+    Raises:
+        ValueError: With ``ignore_index`` and ``reduction="mean"``, when every target
+            equals ``ignore_index``: the mean over no position is undefined (torch returns
+            NaN); ``"sum"`` is then 0.
+
     Note:
-        ``"mean"`` is the plain mean of the per-example losses, as for every losslib loss.
-        With ``weight`` and class-index targets torch's ``"mean"`` instead divides by
-        :math:`\sum_i w_{y_i}`; get that with ``reduction="sum"`` divided by
-        ``weight[target].sum()``.
+        ``"mean"`` is the plain mean of the per-example losses (over the counted positions
+        with ``ignore_index``), as for every losslib loss. With ``weight`` and class-index
+        targets torch's ``"mean"`` instead divides by :math:`\sum_i w_{y_i}` over the
+        counted positions; get that with ``reduction="sum"`` divided by
+        ``weight[target[target != ignore_index]].sum()``. Without ``weight`` the two means
+        are the same.
 
     Reference: :cite:t:`bridle1990probabilistic`; label smoothing
-    :cite:p:`szegedy2016rethinking`. Equivalent: ``torch.nn.functional.cross_entropy``.
+    :cite:p:`szegedy2016rethinking`. Equivalent: ``torch.nn.functional.cross_entropy``
+    (``ignore_index=None`` is its default -100 when no target equals -100).
     """
     V.check_reduction(reduction)
     num_classes = V.check_class_scores("logits", logits)
     V.check_in_interval("label_smoothing", label_smoothing, 0.0, 1.0, closed=True)
     V.check_class_weight(weight, num_classes)
+    if ignore_index is not None:
+        V.check_int("ignore_index", ignore_index)
     if target.is_floating_point():
+        if ignore_index is not None:
+            raise ValueError("ignore_index applies to class-index targets only, got probability targets")
         V.check_same_shape("logits", logits, "target", target)
         V.check_probabilities("target", target)
+    elif ignore_index is not None:
+        V.check_integer("target", target)
+        V.check_shape("target", target, logits.shape[:1] + logits.shape[2:], "[N, d1, ...]")
+        V.check_class_indices_except("target", target, num_classes, ignore_index)
     else:
         V.check_index_target(logits, target, num_classes)
-    if weight is None:  # torch's mean is then the plain mean: use its fused reduction
-        return F.cross_entropy(logits, target, label_smoothing=label_smoothing, reduction=reduction)
-    loss = F.cross_entropy(logits, target, weight=weight, label_smoothing=label_smoothing, reduction="none")
+    if ignore_index is None:
+        if weight is None:  # torch's mean is then the plain mean: use its fused reduction
+            return F.cross_entropy(logits, target, label_smoothing=label_smoothing, reduction=reduction)
+        loss = F.cross_entropy(logits, target, weight=weight, label_smoothing=label_smoothing, reduction="none")
+        return V.reduce(loss, reduction)
+    if reduction == "mean":
+        counted = int((target != ignore_index).sum())
+        V.check_some_counted("target", counted, f"every target equals ignore_index={ignore_index}")
+        if weight is None:  # the mean over the counted positions is torch's unweighted mean
+            return F.cross_entropy(
+                logits, target, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction="mean"
+            )
+    loss = F.cross_entropy(
+        logits, target, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction="none"
+    )
+    if reduction == "mean":
+        return loss.sum() / counted
     return V.reduce(loss, reduction)
 
 

@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-FAMILIES = ("classification", "regression", "ranking", "embedding", "rl")
+FAMILIES = (
+    "classification",
+    "regression",
+    "ranking",
+    "embedding",
+    "rl",
+    "sequence",
+    "generative",
+    "alignment",
+)
 
 
 @dataclass(frozen=True)

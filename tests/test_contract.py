@@ -108,14 +108,14 @@ def test_extreme_inputs_give_finite_loss_and_gradient(case: Case):
 def test_returns_input_dtype(case: Case, dtype: torch.dtype):
     args, kwargs = make(case, seed=2, dtype=dtype)
     out = call(case, args, kwargs)
-    assert out.dtype == dtype
+    assert out.dtype == case.extra.get("output_dtype", dtype)  # a decoder returns int64 tags
     assert torch.isfinite(out).all()
     if dtype != torch.float64 and case.reference is not None:
         ref_args, ref_kwargs = make(case, seed=2)
         reference = case.reference(*ref_args, **ref_kwargs)
         loose = {"rtol": 0.05, "atol": 0.05} if dtype == torch.bfloat16 else {"rtol": 1e-4, "atol": 1e-5}
         got = call(case, args, kwargs, **none_kw(case)).to(torch.float64)
-        torch.testing.assert_close(got, reference, **loose)
+        torch.testing.assert_close(got, reference.to(torch.float64), **loose)
 
 
 @case_params
