@@ -5,10 +5,16 @@ converts each ``.md`` page listed in ``_toc.yml`` with jupytext into ``_build/nb
 during collection and hands it to nbval, so a new chapter is tested as soon as it is in
 the toc, with no edit to the tests. It also times each chapter (kernel start included)
 and fails the session if one takes longer than ``CHAPTER_BUDGET_S``.
+
+Each chapter is executed once per ``make test``: when every cell of a chapter has passed,
+its outputs (as nbval received them from the kernel) go into the book build's
+jupyter-cache, keyed like the build keys it (the code cells and the kernelspec), so the
+strict build that follows renders the chapter from the cache instead of running it again.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import tempfile
@@ -32,6 +38,11 @@ KERNEL_START_ATTEMPTS = 3
 # several kernels (nbval workers, the book build) run at once. Inherited by the kernels.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 _chapter_seconds: dict[str, float] = defaultdict(float)
+# The book build's execution cache (Jupyter Book's default for `execute_notebooks: cache`).
+EXECUTION_CACHE = ROOT / "_build" / ".jupyter_cache"
+BUILD_LOCK = ROOT / "_build" / ".build.lock"  # held (exclusive) by a book build of the tests
+WRITER_LOCK = ROOT / "_build" / ".jupyter_cache.lock"
+_failed_chapters: set[str] = set()
 
 
 def toc_docnames() -> list[str]:
@@ -145,6 +156,9 @@ def pytest_configure(config):
     ``pytest -n N`` alone spreads single tests over the workers ("load"); switch that to
     "loadfile", which keeps every file (every chapter) on one worker.
     """
+    config.addinivalue_line(
+        "markers", "slow: a reader's path end to end (Binder/JupyterLab, student edition, PDF); `make test-paths`"
+    )
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadfile"
     if getattr(config.option, "dist", "no") == "loadfile":
@@ -169,6 +183,69 @@ def pytest_collect_file(file_path: Path, parent):
     if docname not in toc_docnames():
         return None
     return _notebook_file_class().from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """After the last cell of a chapter whose cells all passed, cache the executed chapter."""
+    outcome = yield
+    report = outcome.get_result()
+    outputs = getattr(item, "test_outputs", None)
+    if report.when not in ("setup", "call") or not hasattr(item, "cell_num"):
+        return
+    chapter = str(item.parent.path)
+    if report.failed or report.skipped or (report.when == "call" and outputs is None):
+        _failed_chapters.add(chapter)
+        return
+    if report.when != "call":
+        return
+    if _ends_with_semicolon(item.cell.source):
+        # nbval runs cells without storing history, and IPython then misses the ";" that
+        # hides a cell's value (as the build's own execution would): drop it here
+        outputs = [o for o in outputs if o.get("output_type") != "execute_result"]
+    item.cell.outputs = outputs
+    for output in outputs:
+        if output.get("output_type") == "execute_result":
+            item.cell.execution_count = output.get("execution_count")
+    code_cells = sum(cell.cell_type == "code" for cell in item.parent.nb.cells)
+    if item.cell_num == code_cells - 1 and chapter not in _failed_chapters:
+        _cache_executed_chapter(item.parent.nb, item.parent.path)
+
+
+def _ends_with_semicolon(source: str) -> bool:
+    """IPython's rule for a quiet cell: its last line of code (comments aside) ends in ";"."""
+    import io
+    import tokenize
+
+    try:
+        tokens = [
+            t
+            for t in tokenize.generate_tokens(io.StringIO(source).readline)
+            if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT)
+            and t.type != tokenize.DEDENT
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return bool(tokens) and tokens[-1].string == ";"
+
+
+def _cache_executed_chapter(notebook, path: Path) -> None:
+    """Put an executed chapter into the build's jupyter-cache: one writer at a time (the
+    xdist workers share the cache's database), and none while a book build holds
+    ``BUILD_LOCK`` (a plain ``pytest`` runs the build beside nbval; the build then executes
+    what it does not find, and the chapter is simply not cached)."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    EXECUTION_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_LOCK, "a") as build, open(WRITER_LOCK, "a") as writer:
+        try:
+            fcntl.flock(build, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        fcntl.flock(writer, fcntl.LOCK_EX)
+        bundle = CacheBundleIn(nb=notebook, uri=str(path), data={"executed_by": "nbval"})
+        get_cache(str(EXECUTION_CACHE)).cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
 
 
 def pytest_runtest_logreport(report):

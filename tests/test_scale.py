@@ -208,13 +208,13 @@ PEAK = textwrap.dedent(
     torch.set_num_threads(1)
     kind, chunk = sys.argv[1], (None if sys.argv[2] == "none" else int(sys.argv[2]))
     if kind == "in-batch":
-        x = torch.randn(6144, 32, requires_grad=True)
-        y = torch.randn(6144, 32, requires_grad=True)
+        x = torch.randn(8192, 32, requires_grad=True)
+        y = torch.randn(8192, 32, requires_grad=True)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         losslib.info_nce_loss(x, y, chunk_size=chunk).backward()
     else:
-        s = torch.randn(6144, requires_grad=True)
-        r = torch.randint(0, 5, (6144,))
+        s = torch.randn(8192, requires_grad=True)
+        r = torch.randint(0, 5, (8192,))
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         losslib.pairwise_logistic_loss(s, r, chunk_size=chunk).backward()
     print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
@@ -225,13 +225,13 @@ PEAK = textwrap.dedent(
 @pytest.mark.parametrize("kind", ["in-batch", "pairwise"])
 def test_chunked_peak_memory_grows_far_less_than_dense(kind):
     """Peak resident memory added by one forward + backward, in fresh processes: the dense
-    path holds several 6144 × 6144 matrices (144 MiB each in float32), the chunked path
-    blocks of 256 rows."""
+    path holds at least one 8192 × 8192 matrix (256 MiB in float32) and usually several, the
+    chunked path blocks of 256 rows."""
 
     def added_mib(chunk: str) -> float:
         done = subprocess.run([sys.executable, "-c", PEAK, kind, chunk], capture_output=True, text=True, check=True)
         return float(done.stdout.split()[-1])
 
     dense, chunked = added_mib("none"), added_mib("256")
-    assert dense > 250, dense  # at least two full matrices
+    assert dense > 256, dense  # at least one full matrix
     assert chunked < dense / 5, (chunked, dense)
