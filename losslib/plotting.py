@@ -389,3 +389,37 @@ def embedding_scatter(
     if title:
         ax.set_title(title)
     return ax
+
+
+def spread_bars(
+    values: Mapping[str, Sequence[float] | np.ndarray | torch.Tensor],
+    *,
+    ylabel: str,
+    title: str | None = None,
+    ax: plt.Axes | None = None,
+    fmt: str = "{:.3f}",
+) -> plt.Axes:
+    """Results over several seeds: one bar per entry at the mean, an error bar of one
+    standard deviation (``ddof=1``; none for a single value), every seed as a dot, and the
+    mean written above the bar. ``values`` maps a label to the per-seed results."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.4))
+    labels = list(values)
+    runs = [_as_array(values[k]).ravel() for k in labels]
+    if any(r.size == 0 for r in runs):
+        raise ValueError("spread_bars: every entry of values needs at least one result, got an empty one")
+    means = [float(r.mean()) for r in runs]
+    sds = [float(r.std(ddof=1)) if r.size > 1 else 0.0 for r in runs]
+    positions = np.arange(len(labels))
+    ax.bar(positions, means, color=[PALETTE[i % len(PALETTE)] for i in range(len(labels))], alpha=0.75)
+    ax.errorbar(positions, means, yerr=sds, fmt="none", ecolor="#222222", capsize=4, linewidth=1.2)
+    for p, r in zip(positions, runs, strict=True):
+        ax.plot(np.full(r.size, p, dtype=float), r, "o", color="#222222", markersize=3, alpha=0.7)
+    for p, m, s in zip(positions, means, sds, strict=True):
+        ax.annotate(fmt.format(m), (p, m + s), ha="center", va="bottom", xytext=(0, 2), textcoords="offset points")
+    ax.set_xticks(positions, labels)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="x", visible=False)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -82,3 +82,17 @@ def test_heatmap_labels_its_axes_and_colour_bar():
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("column", "row", "S")
     colour_bar_axes = [a for a in ax.figure.axes if a is not ax]
     assert [a.get_ylabel() for a in colour_bar_axes] == ["similarity"]
+
+
+def test_spread_bars_draws_mean_bars_error_bars_and_one_dot_per_seed():
+    values = {"a": [1.0, 2.0, 3.0], "b": torch.tensor([4.0, 4.0]), "c": [5.0]}
+    ax = plotting.spread_bars(values, ylabel="EER", title="three seeds")
+    heights = [patch.get_height() for patch in ax.patches]
+    assert heights == pytest.approx([2.0, 4.0, 5.0])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [len(line.get_ydata()) for line in dots] == [3, 2, 1]
+    assert (ax.get_ylabel(), ax.get_title()) == ("EER", "three seeds")
+    assert [t.get_text() for t in ax.texts] == ["2.000", "4.000", "5.000"]
+    with pytest.raises(ValueError, match="empty"):
+        plotting.spread_bars({"a": []}, ylabel="EER")
