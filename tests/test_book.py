@@ -3,6 +3,7 @@ headless Chromium finds every page of the built site sound."""
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import http.server
 import re
@@ -18,7 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-MATHJAX = ROOT / ".venv" / "mathjax" / "package" / "es5"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# the page photographed in light and dark mode for a person to look at
+SCREENSHOT_PAGE = "book/classification/hinge"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -31,7 +34,11 @@ def test_every_toc_entry_has_a_file_and_every_page_is_in_the_toc():
     assert len(docs) == len(set(docs)), "a page is listed twice"
     for doc in docs:
         assert (ROOT / f"{doc}.md").is_file(), f"{doc} is in _toc.yml but {doc}.md does not exist"
-    pages = {p.relative_to(ROOT).with_suffix("").as_posix() for p in (ROOT / "book").rglob("*.md")}
+    pages = {
+        p.relative_to(ROOT).with_suffix("").as_posix()
+        for p in (ROOT / "book").rglob("*.md")
+        if ".ipynb_checkpoints" not in p.parts  # JupyterLab's copies (make lab) are no pages
+    }
     assert pages == set(docs), f"pages not in the toc: {sorted(pages - set(docs))}"
 
 
@@ -47,14 +54,19 @@ KERNEL_DIED = re.compile(r"DeadKernelError|Kernel died")
 
 
 def _strict_build() -> subprocess.CompletedProcess:
+    """The strict build; while it runs it holds ``_build/.build.lock``, so that nbval (in a
+    ``pytest`` that runs both) writes nothing into the execution cache it reads."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    return subprocess.run(
-        [str(jb), "build", str(ROOT), "-W", "-n", "--keep-going"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+    (ROOT / "_build").mkdir(exist_ok=True)
+    with open(ROOT / "_build" / ".build.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return subprocess.run(
+            [str(jb), "build", str(ROOT), "-W", "-n", "--keep-going"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -123,7 +135,6 @@ def site(build_log):
 def browser():
     playwright = pytest.importorskip("playwright.sync_api")
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
-    assert MATHJAX.is_dir(), "MathJax is fetched by `make test` into .venv/mathjax"
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -142,21 +153,17 @@ def browser():
 
 
 def _route(route, site: str, blocked: list[str]):
+    """The site works offline: a request to any other host is blocked, and is a failure."""
     url = route.request.url
-    if url.startswith(site):
+    if url.startswith(site) or url.startswith("data:"):
         return route.continue_()
-    parts = urlsplit(url)
-    if "mathjax@3" in parts.path:  # the site loads MathJax 3 from a CDN: serve a pinned copy
-        local = MATHJAX / parts.path.split("/es5/", 1)[1]
-        if local.is_file():
-            return route.fulfill(path=str(local))
     blocked.append(url)
     return route.abort()
 
 
-def _check_page(browser, site: str, doc: str) -> tuple[list[str], list[str]]:
-    """Open one page; return (problems, internal links)."""
-    context = browser.new_context()
+def _check_page(browser, site: str, doc: str, screenshot: Path | None = None, **context_options):
+    """Open one page; return (problems, internal links). Save a full-page screenshot if asked."""
+    context = browser.new_context(**context_options)
     page = context.new_page()
     errors: list[str] = []
     blocked: list[str] = []
@@ -172,9 +179,10 @@ def _check_page(browser, site: str, doc: str) -> tuple[list[str], list[str]]:
     if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
         page.evaluate("() => MathJax.startup.promise")
-    page.wait_for_load_state("networkidle")
-    # requests to other hosts are aborted on purpose (no network here); ignore their echoes
+    page.wait_for_load_state("networkidle", timeout=60_000)  # a loaded machine can be slow to serve
+    # requests to other hosts are aborted and reported below; ignore their echoes
     problems += [e for e in errors if "net::ERR_FAILED" not in e]
+    problems += [f"request to another host (the site must work offline): {url}" for url in blocked]
     raw = page.evaluate(
         """() => [...document.querySelectorAll('.math, span.math, div.math')]
                  .filter(el => !el.querySelector('mjx-container'))
@@ -201,6 +209,13 @@ def _check_page(browser, site: str, doc: str) -> tuple[list[str], list[str]]:
         if not (img["alt"] or img["caption"]):
             problems.append(f"image without alt text or caption: {img['src']}")
     links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot), full_page=False)
+        theme = page.evaluate("() => document.documentElement.dataset.theme")
+        expected = context_options.get("color_scheme", "light")
+        if theme != expected:
+            problems.append(f"the page shows the {theme} theme, the browser asked for {expected}")
     context.close()
     return problems, [link for link in links if link.startswith(site)]
 
@@ -232,6 +247,38 @@ def test_every_page_renders_in_chromium(browser, site):
         problems["internal links"] = [f"broken: {link}" for link in broken]
     assert not problems, "\n".join(f"{doc}: {p}" for doc, ps in problems.items() for p in ps[:10])
     assert len(links) > 10
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshot_in_light_and_dark_mode(browser, site, scheme):
+    """One page photographed in each theme (default_mode: auto follows the browser's scheme)."""
+    shot = SCREENSHOTS / f"{SCREENSHOT_PAGE.rsplit('/', 1)[-1]}-{scheme}.png"
+    shot.unlink(missing_ok=True)
+    problems, _ = _check_page(
+        browser, site, SCREENSHOT_PAGE, screenshot=shot, color_scheme=scheme, viewport={"width": 1280, "height": 1600}
+    )
+    assert not problems, "\n".join(problems[:10])
+    assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+@pytest.mark.book
+def test_no_page_loads_a_script_from_another_host(build_log):
+    """The built pages load MathJax from the site, pinned (book/_ext/offline_assets.py)."""
+    pinned = re.search(r'MATHJAX_VERSION = "([^"]+)"', (ROOT / "book" / "_ext" / "offline_assets.py").read_text())
+    assert pinned and (HTML / "_static" / "mathjax" / ".version").read_text() == pinned.group(1)
+    assert (HTML / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+    for doc in toc_docnames():
+        page = (HTML / f"{doc}.html").read_text()
+        assets = re.findall(r'<script[^>]*\ssrc="([^"]+)"', page)
+        assets += [
+            href
+            for tag in re.findall(r"<link\b[^>]*>", page)
+            if re.search(r'rel="(stylesheet|preload|modulepreload)"', tag)
+            for href in re.findall(r'href="([^"]+)"', tag)
+        ]
+        remote = [src for src in assets if "://" in src or src.startswith("//")]
+        assert not remote, f"{doc} loads {remote}"
 
 
 def test_environment_is_offline_safe():
